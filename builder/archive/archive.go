@@ -1,0 +1,137 @@
+// Package archive writes deterministic zip files: the same files give the
+// same bytes on any machine, whatever their mtimes, modes or order on disk.
+package archive
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxFiles is the most entries one archive may hold.
+const MaxFiles = 10000
+
+// SampleSize is how many leading bytes of a file decide its method: a file
+// whose first SampleSize bytes deflate to more than StoreRatio of their size
+// is stored, not deflated (jars, images and other compressed data).
+const SampleSize = 64 << 10
+
+// StoreRatio is the compressed/raw ratio of the sample above which a file is stored.
+const StoreRatio = 0.9
+
+// File is one entry to put in an archive.
+type File struct {
+	Name string                        // flat name inside the archive
+	Open func() (io.ReadCloser, error) // its bytes
+}
+
+// CheckName reports why name cannot be an archive entry, or nil.
+func CheckName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("empty file name")
+	case !utf8.ValidString(name):
+		return fmt.Errorf("file name %q is not valid UTF-8", name)
+	case strings.HasPrefix(name, "/") || strings.Contains(name, `\`) || strings.Contains(name, ":"):
+		return fmt.Errorf("file name %q is absolute or has a backslash or colon", name)
+	case slices.Contains(strings.Split(name, "/"), "..") || slices.Contains(strings.Split(name, "/"), "."):
+		return fmt.Errorf("file name %q has a . or .. element", name)
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return fmt.Errorf("file name %q has a control character", name)
+	}
+	return nil
+}
+
+// Create writes a zip of files to w, entries sorted by name. Each entry
+// carries its name, a method chosen from its bytes, a fixed time
+// (1980-01-01 00:00) and mode 0644: nothing from the disk it came from.
+// Names are checked, including for collisions that differ only in case.
+func Create(w io.Writer, files []File) error {
+	if len(files) > MaxFiles {
+		return fmt.Errorf("%d files, over the %d-file limit (archive.MaxFiles)", len(files), MaxFiles)
+	}
+	sorted := slices.Clone(files)
+	slices.SortFunc(sorted, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	folded := map[string]string{}
+	for _, f := range sorted {
+		if err := CheckName(f.Name); err != nil {
+			return err
+		}
+		key := strings.ToLower(f.Name)
+		if other, ok := folded[key]; ok {
+			return fmt.Errorf("file names %q and %q differ only in case", other, f.Name)
+		}
+		folded[key] = f.Name
+	}
+	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(out, flate.DefaultCompression)
+	})
+	for _, f := range sorted {
+		if err := add(zw, f); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+	}
+	return zw.Close()
+}
+
+// dosDate1980 is 1980-01-01 in MS-DOS date format, the earliest zip can say.
+const dosDate1980 = 1<<5 | 1
+
+func add(zw *zip.Writer, f File) error {
+	r, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sample := make([]byte, SampleSize)
+	n, err := io.ReadFull(r, sample)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return err
+	}
+	sample = sample[:n]
+	hdr := &zip.FileHeader{
+		Name:         f.Name,
+		Method:       Method(sample),
+		ModifiedDate: dosDate1980,
+	}
+	hdr.SetMode(0o644)
+	ew, err := zw.CreateHeader(hdr)
+	if err != nil {
+		return err
+	}
+	if _, err := ew.Write(sample); err != nil {
+		return err
+	}
+	_, err = io.Copy(ew, r)
+	return err
+}
+
+// Method picks Deflate or Store for a file from its leading bytes.
+func Method(sample []byte) uint16 {
+	if len(sample) == 0 {
+		return zip.Store
+	}
+	var c counter
+	fw, _ := flate.NewWriter(&c, flate.BestSpeed)
+	fw.Write(sample)
+	fw.Close()
+	if float64(c) > StoreRatio*float64(len(sample)) {
+		return zip.Store
+	}
+	return zip.Deflate
+}
+
+type counter int64
+
+func (c *counter) Write(p []byte) (int, error) { *c += counter(len(p)); return len(p), nil }
+
+// Bytes is a convenience for tests and small inputs: a File over b.
+func Bytes(name string, b []byte) File {
+	return File{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+}

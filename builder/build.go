@@ -1,0 +1,504 @@
+// Package builder turns a packages directory into a signed, static
+// marketplace tree: Validate checks it, Build writes it.
+package builder
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/market-dev/market/builder/archive"
+	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/builder/problem"
+	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/site"
+)
+
+// Reporter hears about a build as it goes. Library code never prints.
+type Reporter interface {
+	// Note is something the maintainer should know that is not a problem.
+	Note(msg string)
+	// Built is called once per version folder written.
+	Built(name, version string)
+}
+
+type nopReporter struct{}
+
+func (nopReporter) Note(string)          {}
+func (nopReporter) Built(string, string) {}
+
+// Options configure Validate and Build.
+type Options struct {
+	// Packages is the packages directory (default "packages").
+	Packages string
+	// Out is the output directory (default market.yaml's out, else "dist"
+	// beside the packages directory).
+	Out string
+	// Config is market.yaml; nil loads it from the packages directory's parent.
+	Config *Config
+	// Signer signs the tree; nil builds an unsigned tree.
+	Signer *sign.Signer
+	// Jobs bounds the version folders processed at once (default GOMAXPROCS).
+	Jobs int
+	// Now bounds plausible `created` times (default time.Now).
+	Now time.Time
+	// Reporter hears progress (default: nothing).
+	Reporter Reporter
+}
+
+// Result describes a finished build.
+type Result struct {
+	Out      string
+	Versions int
+	Problems problem.List // warnings only, on success
+	Duration time.Duration
+}
+
+func (o *Options) defaults() error {
+	if o.Packages == "" {
+		o.Packages = "packages"
+	}
+	if o.Config == nil {
+		cfg, err := LoadConfig(filepath.Join(filepath.Dir(filepath.Clean(o.Packages)), ConfigFile))
+		if err != nil {
+			return err
+		}
+		o.Config = cfg
+	}
+	if o.Out == "" {
+		o.Out = filepath.Join(filepath.Dir(filepath.Clean(o.Packages)), cmpOr(o.Config.Out, "dist"))
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = runtime.GOMAXPROCS(0)
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Reporter == nil {
+		o.Reporter = nopReporter{}
+	}
+	return nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Validate checks the packages directory and returns every problem found.
+// The error is a *ConfigError for unusable options, nil otherwise: callers
+// look at Tree.Problems.
+func Validate(opts Options) (*Tree, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	return scan(opts)
+}
+
+func scan(opts Options) (*Tree, error) {
+	t, err := Scan(opts.Packages, opts.Config, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	root := filepath.Dir(filepath.Clean(opts.Packages))
+	if _, err := os.Stat(filepath.Join(root, "categories.json")); err == nil {
+		opts.Reporter.Note(fmt.Sprintf("%s is ignored: categories.json is generated output (v%s/categories.json)",
+			filepath.Join(root, "categories.json"), strings.TrimPrefix(opts.Config.API, "v")))
+	}
+	return t, nil
+}
+
+// Build validates the packages directory and, when it has no errors, writes
+// the signed tree to a temporary sibling of Out and swaps it into place. On
+// any failure the previous tree is left exactly as it was. Validation errors
+// come back as a problem.List.
+func Build(ctx context.Context, opts Options) (*Result, error) {
+	start := time.Now()
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	if err := checkOut(opts.Packages, opts.Out); err != nil {
+		return nil, err
+	}
+	t, err := scan(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Problems.Err(); err != nil {
+		return nil, err
+	}
+	tmp, err := newTemp(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp) // after a swap, tmp holds the previous tree
+	b := &build{opts: opts, tree: t, dir: tmp, api: filepath.Join(tmp, opts.Config.API)}
+	if err := b.run(ctx); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := swap(tmp, opts.Out); err != nil {
+		return nil, fmt.Errorf("replacing %s: %w", opts.Out, err)
+	}
+	return &Result{Out: opts.Out, Versions: len(t.Versions), Problems: t.Problems, Duration: time.Since(start)}, nil
+}
+
+// checkOut refuses an output directory that overlaps the packages directory.
+func checkOut(packages, out string) error {
+	p, err1 := filepath.Abs(packages)
+	o, err2 := filepath.Abs(out)
+	if err := errors.Join(err1, err2); err != nil {
+		return &ConfigError{"", err}
+	}
+	within := func(a, b string) bool { // a inside or equal to b
+		rel, err := filepath.Rel(b, a)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	if within(o, p) || within(p, o) {
+		return &ConfigError{out, fmt.Errorf("the output directory overlaps the packages directory %s; nothing is ever written into the source tree", packages)}
+	}
+	return nil
+}
+
+type build struct {
+	opts    Options
+	tree    *Tree
+	dir     string // root of the new tree
+	api     string // dir/<api>
+	entries []catalog.Entry
+}
+
+func (b *build) run(ctx context.Context) error {
+	root, err := os.OpenRoot(b.opts.Packages)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	b.entries = make([]catalog.Entry, len(b.tree.Versions))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.opts.Jobs)
+	for i, v := range b.tree.Versions {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			e, err := b.version(root, v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.Dir, err)
+			}
+			b.entries[i] = e
+			b.opts.Reporter.Built(v.Name, v.Version.String())
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	catalog.Sort(b.entries)
+	return b.catalogs()
+}
+
+// version writes one version folder's files and returns its catalog entry.
+func (b *build) version(root *os.Root, v *Version) (catalog.Entry, error) {
+	dst := filepath.Join(b.api, "packages", v.Name, v.Version.String())
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return catalog.Entry{}, err
+	}
+	files := catalog.Files{}
+	src := func(name string) string { return path.Join(v.rel, name) }
+	copyOne := func(name string, signed bool) error {
+		f, err := copyFile(root, src(name), filepath.Join(dst, name))
+		if err != nil {
+			return err
+		}
+		files[name] = f
+		if signed {
+			return b.sign(filepath.Join(dst, name))
+		}
+		return nil
+	}
+	if err := copyOne(SpecFile, true); err != nil {
+		return catalog.Entry{}, err
+	}
+	if v.Icon != "" {
+		if err := copyOne(v.Icon, false); err != nil {
+			return catalog.Entry{}, err
+		}
+	}
+	if v.License {
+		if err := copyOne(LicenseFile, false); err != nil {
+			return catalog.Entry{}, err
+		}
+	}
+	layout := b.opts.Config.Resources
+	if layout == ResourcesBoth || layout == ResourcesFiles {
+		for _, r := range v.Resources {
+			if err := copyOne(r, true); err != nil {
+				return catalog.Entry{}, err
+			}
+		}
+	}
+	if (layout == ResourcesBoth || layout == ResourcesArchive) && len(v.Resources) > 0 {
+		f, err := writeArchive(root, v, filepath.Join(dst, ArchiveFile))
+		if err != nil {
+			return catalog.Entry{}, err
+		}
+		files[ArchiveFile] = f
+		if err := b.sign(filepath.Join(dst, ArchiveFile)); err != nil {
+			return catalog.Entry{}, err
+		}
+	}
+	return entry(v, files), nil
+}
+
+// entry is the catalog entry of a version: the fields the CDAP Hub's Java
+// packager wrote, then market's additions.
+func entry(v *Version, files catalog.Files) catalog.Entry {
+	s := v.Spec
+	e := catalog.Entry{
+		Name:        v.Name,
+		Version:     v.Version.String(),
+		Description: s.Description,
+		Label:       s.Label,
+		Author:      s.Author,
+		Org:         s.Org,
+		CDAPVersion: s.CDAPVersion,
+		License:     s.License,
+		Created:     s.Created,
+		Beta:        s.Beta || s.Preview,
+		Categories:  catalog.Dedupe(s.Categories),
+		Paid:        s.PaidLink != "",
+		PaidLink:    s.PaidLink,
+		Deprecated:  s.Deprecated,
+		Files:       files,
+		SemVer:      v.Version.Semver(),
+	}
+	if s.LicenseInfo != nil {
+		e.LicenseInfo = &catalog.LicenseInfo{Name: s.LicenseInfo.Name, URL: s.LicenseInfo.URL}
+	}
+	return e
+}
+
+func copyFile(root *os.Root, src, dst string) (catalog.File, error) {
+	in, err := root.Open(src)
+	if err != nil {
+		return catalog.File{}, err
+	}
+	defer in.Close()
+	return writeFile(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}
+
+func writeArchive(root *os.Root, v *Version, dst string) (catalog.File, error) {
+	files := make([]archive.File, len(v.Resources))
+	for i, name := range v.Resources {
+		files[i] = archive.File{Name: name, Open: func() (io.ReadCloser, error) { return root.Open(path.Join(v.rel, name)) }}
+	}
+	return writeFile(dst, func(w io.Writer) error { return archive.Create(w, files) })
+}
+
+// writeFile creates dst with what fill writes, hashing the bytes on the way.
+func writeFile(dst string, fill func(io.Writer) error) (catalog.File, error) {
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return catalog.File{}, err
+	}
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(out, h)}
+	if err := fill(cw); err != nil {
+		out.Close()
+		return catalog.File{}, err
+	}
+	if err := out.Close(); err != nil {
+		return catalog.File{}, err
+	}
+	return catalog.File{SHA256: hex.EncodeToString(h.Sum(nil)), Size: cw.n}, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// sign writes file.asc and verifies it against the file on disk.
+func (b *build) sign(file string) error {
+	s := b.opts.Signer
+	if s == nil {
+		return nil
+	}
+	in, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	sig, err := os.OpenFile(file+".asc", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer sig.Close()
+	if err := s.Sign(sig, in); err != nil {
+		return fmt.Errorf("signing %s: %w", filepath.Base(file), err)
+	}
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := sig.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := s.Verify(in, sig); err != nil {
+		return fmt.Errorf("the signature just made for %s does not verify: %w", filepath.Base(file), err)
+	}
+	return nil
+}
+
+// catalogs writes everything above the version folders.
+func (b *build) catalogs() error {
+	cfg := b.opts.Config
+	if err := b.writeJSON(filepath.Join(b.api, "packages.json"), b.entries, true); err != nil {
+		return err
+	}
+	for _, pv := range cfg.ProductVersions {
+		if err := b.writeJSON(filepath.Join(b.api, pv.String(), "packages.json"), compatible(b.entries, b.tree, pv), true); err != nil {
+			return err
+		}
+	}
+	cats, err := b.categories()
+	if err != nil {
+		return err
+	}
+	if err := b.writeJSON(filepath.Join(b.api, "categories.json"), cats, false); err != nil {
+		return err
+	}
+	if err := writeBytes(filepath.Join(b.api, "schema", schema.SpecSchemaName), schema.SpecSchema); err != nil {
+		return err
+	}
+	if b.opts.Signer != nil {
+		if _, err := writeFile(filepath.Join(b.api, "keys.asc"), b.opts.Signer.PublicKey); err != nil {
+			return err
+		}
+	}
+	if err := writeBytes(filepath.Join(b.dir, ".market", "tree.json"), []byte(fmt.Sprintf("{\n  \"format\": %d,\n  \"api\": %q\n}\n", FormatVersion, cfg.API))); err != nil {
+		return err
+	}
+	return site.Render(b.dir, site.Data{Title: cmpOr(cfg.Title, "Package marketplace"), API: cfg.API, Entries: b.entries})
+}
+
+// FormatVersion changes whenever the same input would give different output bytes.
+const FormatVersion = 1
+
+func (b *build) writeJSON(file string, v any, signed bool) error {
+	data, err := catalog.Encode(v)
+	if err != nil {
+		return err
+	}
+	if err := writeBytes(file, data); err != nil {
+		return err
+	}
+	if signed {
+		return b.sign(file)
+	}
+	return nil
+}
+
+func writeBytes(file string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(file, data, 0o644)
+}
+
+// compatible returns, per package, the newest non-deprecated version whose
+// range holds product version pv (a version without a range fits any).
+func compatible(entries []catalog.Entry, t *Tree, pv schema.Version) []catalog.Entry {
+	ranges := map[string]*schema.Range{}
+	for _, v := range t.Versions {
+		ranges[v.Name+"@"+v.Version.String()] = v.Spec.Range
+	}
+	out := []catalog.Entry{}
+	for _, e := range entries { // sorted by name, newest first
+		if len(out) > 0 && out[len(out)-1].Name == e.Name || e.Deprecated != "" {
+			continue
+		}
+		if r := ranges[e.Name+"@"+e.Version]; r == nil || r.Contains(pv) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// categories lists the categories in use: in market.yaml's order when it
+// lists them, else sorted byte-wise (as the CDAP Hub serves them). A
+// category has an icon when the repository has categories/<name>/icon.png.
+func (b *build) categories() ([]catalog.Category, error) {
+	used := map[string]bool{}
+	for _, e := range b.entries {
+		for _, c := range e.Categories {
+			used[c] = true
+		}
+	}
+	var names []string
+	if len(b.opts.Config.Categories) > 0 {
+		for _, c := range b.opts.Config.Categories {
+			if used[c] {
+				names = append(names, c)
+			}
+		}
+	} else {
+		for c := range used {
+			names = append(names, c)
+		}
+		slices.Sort(names)
+	}
+	cats := make([]catalog.Category, 0, len(names))
+	repo := filepath.Join(filepath.Dir(filepath.Clean(b.opts.Packages)), "categories")
+	root, err := os.OpenRoot(repo)
+	if err != nil {
+		root = nil // no category icons
+	} else {
+		defer root.Close()
+	}
+	for _, name := range names {
+		c := catalog.Category{Name: name}
+		if root != nil && schema.CheckFileName(name) == "" {
+			if info, err := root.Lstat(path.Join(name, "icon.png")); err == nil && info.Mode().IsRegular() {
+				if _, err := copyFile(root, path.Join(name, "icon.png"), filepath.Join(mkdir(b.api, "categories", name), "icon.png")); err != nil {
+					return nil, err
+				}
+				c.HasIcon = true
+			}
+		}
+		cats = append(cats, c)
+	}
+	return cats, nil
+}
+
+func mkdir(parts ...string) string {
+	d := filepath.Join(parts...)
+	os.MkdirAll(d, 0o755)
+	return d
+}

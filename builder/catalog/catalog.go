@@ -1,0 +1,93 @@
+// Package catalog defines packages.json and categories.json: the entry
+// types, their canonical encoding and their order.
+package catalog
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Entry is one package version in packages.json. The fields up to PaidLink
+// are the ones the CDAP Hub's Java packager wrote, in its order; the rest are
+// additive and ignored by old consumers.
+type Entry struct {
+	Name        string       `json:"name"`
+	Version     string       `json:"version"`
+	Description string       `json:"description"`
+	Label       string       `json:"label"`
+	Author      string       `json:"author"`
+	Org         string       `json:"org"`
+	CDAPVersion string       `json:"cdapVersion,omitempty"`
+	License     string       `json:"license,omitempty"`
+	LicenseInfo *LicenseInfo `json:"licenseInfo,omitempty"`
+	Created     int64        `json:"created"`
+	Beta        bool         `json:"beta"`
+	Categories  []string     `json:"categories"`
+	Paid        bool         `json:"paid"`
+	PaidLink    string       `json:"paidLink,omitempty"`
+	Deprecated  string       `json:"deprecated,omitempty"`
+	Files       Files        `json:"files"`
+
+	// SemVer orders versions; it is not serialized.
+	SemVer *semver.Version `json:"-"`
+}
+
+// LicenseInfo names a license and where to read it.
+type LicenseInfo struct {
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
+}
+
+// Files maps each served file of a version to its digest. encoding/json
+// writes map keys sorted, so the order is canonical.
+type Files map[string]File
+
+// File is the SHA-256 (hex) and size in bytes of a served file.
+type File struct {
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Category is one entry of categories.json.
+type Category struct {
+	Name    string `json:"name"`
+	HasIcon bool   `json:"hasIcon"`
+}
+
+// Sort orders entries by name, then version newest first.
+func Sort(entries []Entry) {
+	slices.SortFunc(entries, func(a, b Entry) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return b.SemVer.Compare(a.SemVer)
+	})
+}
+
+// Encode returns the canonical JSON of v: two-space indent, fields in
+// declaration order, map keys sorted, no HTML escaping, a trailing newline.
+func Encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Dedupe returns categories without repeats, in first-seen order.
+func Dedupe(categories []string) []string {
+	out := make([]string, 0, len(categories))
+	for _, c := range categories {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

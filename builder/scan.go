@@ -1,0 +1,327 @@
+package builder
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/market-dev/market/builder/archive"
+	"github.com/market-dev/market/builder/problem"
+	"github.com/market-dev/market/schema"
+)
+
+// MaxNameLength is the longest package name accepted, in bytes.
+const MaxNameLength = 128
+
+// Names a version folder may hold beside its resources.
+const (
+	SpecFile    = "spec.json"
+	LicenseFile = "license.txt"
+	ArchiveFile = "archive.zip"
+)
+
+// IconFiles are the icon names a version folder may hold, at most one of them.
+var IconFiles = []string{"icon.png", "icon.jpg", "icon.svg"}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// Version is one valid version folder, ready to build.
+type Version struct {
+	Name      string // package folder name
+	Version   schema.Version
+	Dir       string // path of the folder, as given (for messages)
+	rel       string // name/version, inside the packages root
+	Spec      *schema.Spec
+	Icon      string   // "" or one of IconFiles
+	License   bool     // license.txt present
+	Resources []string // every other file, sorted
+}
+
+// Tree is a validated packages directory.
+type Tree struct {
+	Dir      string
+	Versions []*Version // by name, then version newest first
+	Problems problem.List
+}
+
+// Scan reads and checks every version folder under dir, collecting all
+// problems. Versions with errors are left out of the tree.
+func Scan(dir string, cfg *Config, now time.Time) (*Tree, error) {
+	t := &Tree{Dir: dir}
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return nil, &ConfigError{dir, fmt.Errorf("cannot read the packages directory: %w", err)}
+	}
+	if !info.IsDir() {
+		return nil, &ConfigError{dir, fmt.Errorf("the packages directory is not a directory")}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, &ConfigError{dir, err}
+	}
+	defer root.Close()
+	s := scanner{root: root, dir: dir, cfg: cfg, now: now, probs: &t.Problems}
+	names := s.folders(".", dir, "only package folders may sit in the packages directory")
+	clash := s.caseCollisions(dir, names)
+	for _, name := range names {
+		if clash[name] {
+			continue
+		}
+		if !nameRE.MatchString(name) || len(name) > MaxNameLength {
+			s.probs.Add(filepath.Join(dir, name), "", "package name %q is not allowed: want [A-Za-z0-9][A-Za-z0-9._-]*, at most %d bytes (MaxNameLength)", name, MaxNameLength)
+			continue
+		}
+		t.Versions = append(t.Versions, s.pkg(name)...)
+	}
+	slices.SortFunc(t.Versions, func(a, b *Version) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), b.Version.Compare(a.Version))
+	})
+	t.Problems = t.Problems.Sort()
+	return t, nil
+}
+
+type scanner struct {
+	root  *os.Root
+	dir   string
+	cfg   *Config
+	now   time.Time
+	probs *problem.List
+}
+
+// entries lists a folder inside the root, reporting symlinks and anything
+// that is neither a regular file nor a directory.
+func (s *scanner) entries(rel, shown string) []fs.DirEntry {
+	f, err := s.root.Open(rel)
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return nil
+	}
+	defer f.Close()
+	list, err := f.ReadDir(-1)
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return nil
+	}
+	slices.SortFunc(list, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	var ok []fs.DirEntry
+	for _, e := range list {
+		p := filepath.Join(shown, e.Name())
+		switch t := e.Type(); {
+		case t&fs.ModeSymlink != 0:
+			s.probs.Add(p, "", "is a symbolic link; links are refused, never followed")
+		case !t.IsDir() && !t.IsRegular():
+			s.probs.Add(p, "", "is not a regular file or folder (%v)", t)
+		case !utf8.ValidString(e.Name()):
+			s.probs.Add(p, "", "name is not valid UTF-8")
+		default:
+			ok = append(ok, e)
+		}
+	}
+	return ok
+}
+
+// folders returns the subfolders of rel, reporting any file as stray.
+func (s *scanner) folders(rel, shown, why string) []string {
+	var names []string
+	for _, e := range s.entries(rel, shown) {
+		if !e.IsDir() {
+			s.probs.Add(filepath.Join(shown, e.Name()), "", "stray file: %s", why)
+			continue
+		}
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// caseCollisions reports names in one folder that differ only in case (they
+// collide on case-insensitive file systems and CDNs) and returns them all.
+func (s *scanner) caseCollisions(shown string, names []string) map[string]bool {
+	seen := map[string]string{}
+	clash := map[string]bool{}
+	for _, n := range names {
+		k := strings.ToLower(n)
+		if other, ok := seen[k]; ok {
+			s.probs.Add(filepath.Join(shown, n), "", "name differs from %q only in case", other)
+			clash[n], clash[other] = true, true
+			continue
+		}
+		seen[k] = n
+	}
+	return clash
+}
+
+func (s *scanner) pkg(name string) []*Version {
+	shown := filepath.Join(s.dir, name)
+	var vs []*Version
+	seen := map[string]string{}
+	dirs := s.folders(name, shown, "only version folders may sit in a package folder")
+	if len(dirs) == 0 {
+		s.probs.Add(shown, "", "package folder has no version folders")
+	}
+	for _, vname := range dirs {
+		vshown := filepath.Join(shown, vname)
+		ver, err := schema.ParseVersion(vname)
+		if err != nil {
+			s.probs.Add(vshown, "", "version folder: %v", err)
+			continue
+		}
+		key := ver.Semver().String()
+		if other, ok := seen[key]; ok {
+			s.probs.Add(vshown, "", "version %s is the same version as %s", vname, other)
+			continue
+		}
+		seen[key] = vname
+		before := len(*s.probs)
+		if v := s.version(name, ver, vshown); v != nil && (*s.probs)[before:].Errors() == 0 {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+func (s *scanner) version(name string, ver schema.Version, shown string) *Version {
+	rel := path.Join(name, ver.String())
+	v := &Version{Name: name, Version: ver, Dir: shown, rel: rel}
+	entries := s.entries(rel, shown)
+	var files []string
+	for _, e := range entries {
+		p := filepath.Join(shown, e.Name())
+		switch n := e.Name(); {
+		case e.IsDir():
+			s.probs.Add(p, "", "subfolders are not allowed: resources are flat files in the version folder")
+		case n == ArchiveFile:
+			s.probs.Add(p, "", "%s is written by the build; remove it from the source folder", ArchiveFile)
+		case strings.HasSuffix(strings.ToLower(n), ".asc"):
+			s.probs.Add(p, "", "signatures (.asc) are written by the build; remove this stale one from the source folder")
+		case schema.CheckFileName(n) != "":
+			s.probs.Add(p, "", "file name %s", schema.CheckFileName(n))
+		default:
+			files = append(files, n)
+		}
+	}
+	if len(s.caseCollisions(shown, files)) > 0 {
+		return nil
+	}
+	if len(files) > archive.MaxFiles {
+		s.probs.Add(shown, "", "holds %d files, over the %d-file limit (archive.MaxFiles)", len(files), archive.MaxFiles)
+		return nil
+	}
+	specPath := filepath.Join(shown, SpecFile)
+	if !slices.Contains(files, SpecFile) {
+		if len(entries) == 0 {
+			s.probs.Add(shown, "", "empty version folder: it needs a spec.json")
+		} else {
+			s.probs.Add(specPath, "", "missing: every version folder needs a spec.json")
+		}
+		return nil
+	}
+	data, err := s.readSpec(path.Join(rel, SpecFile), specPath)
+	if err != nil {
+		return nil
+	}
+	spec, probs := schema.Parse(specPath, data, s.now)
+	*s.probs = append(*s.probs, probs...)
+	if spec == nil {
+		return nil
+	}
+	v.Spec = spec
+	named := map[string]bool{}
+	for _, ref := range spec.Files() {
+		named[ref.Name] = true
+		if schema.CheckFileName(ref.Name) == "" && !slices.Contains(files, ref.Name) {
+			s.probs.Add(specPath, ref.Pointer, "names file %q, which is not in the version folder", ref.Name)
+		}
+	}
+	for _, ref := range spec.VersionArguments() {
+		if ref.Name != ver.String() {
+			s.probs.Warn(specPath, ref.Pointer, "version argument %q differs from the folder's version %q", ref.Name, ver.String())
+		}
+	}
+	for i, c := range spec.Categories {
+		if len(s.cfg.Categories) > 0 && !slices.Contains(s.cfg.Categories, c) {
+			s.probs.Add(specPath, fmt.Sprintf("/categories/%d", i), "category %q is not one of the categories in %s (%s)", c, ConfigFile, strings.Join(s.cfg.Categories, ", "))
+		}
+	}
+	for _, f := range files {
+		switch {
+		case f == SpecFile:
+		case f == LicenseFile:
+			v.License = true
+		case slices.Contains(IconFiles, f):
+			if v.Icon != "" {
+				s.probs.Add(filepath.Join(shown, f), "", "a version folder holds at most one icon; %s is there too", v.Icon)
+				continue
+			}
+			v.Icon = f
+			s.checkIcon(path.Join(rel, f), filepath.Join(shown, f))
+		default:
+			v.Resources = append(v.Resources, f)
+			if !named[f] {
+				s.probs.Warn(filepath.Join(shown, f), "", "no action names this file; it is published all the same")
+			}
+		}
+	}
+	return v
+}
+
+func (s *scanner) readSpec(rel, shown string) ([]byte, error) {
+	f, err := s.root.Open(rel)
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, schema.MaxSpecSize+1))
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return nil, err
+	}
+	return data, nil
+}
+
+// checkIcon warns when an icon's bytes are not the format its name says
+// (the CDAP Hub holds dozens of JPEGs named icon.png).
+func (s *scanner) checkIcon(rel, shown string) {
+	f, err := s.root.Open(rel)
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	got := sniffImage(head[:n])
+	want := strings.TrimPrefix(path.Ext(rel), ".")
+	switch {
+	case got == "":
+		s.probs.Add(shown, "", "is not a PNG, JPEG or SVG image")
+	case got != want:
+		s.probs.Warn(shown, "", "is a %s image named .%s; it is served with the %s content type", strings.ToUpper(got), want, strings.ToUpper(got))
+	}
+}
+
+// sniffImage names the image format of the leading bytes: png, jpg, svg or "".
+func sniffImage(head []byte) string {
+	switch http.DetectContentType(head) {
+	case "image/png":
+		return "png"
+	case "image/jpeg":
+		return "jpg"
+	}
+	t := bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")))
+	if bytes.HasPrefix(t, []byte("<svg")) || (bytes.HasPrefix(t, []byte("<?xml")) || bytes.HasPrefix(t, []byte("<!--"))) && bytes.Contains(head, []byte("<svg")) {
+		return "svg"
+	}
+	return ""
+}

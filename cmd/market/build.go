@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/market-dev/market/builder"
+	"github.com/market-dev/market/builder/sign"
+)
+
+// Environment variables that carry secrets, so they never sit on a command line.
+const (
+	envSigningKey = "MARKET_SIGNING_KEY"
+	envPassphrase = "MARKET_KEY_PASSPHRASE"
+)
+
+func newBuild() *cobra.Command {
+	var opts builder.Options
+	var config string
+	var key keyFlags
+	var unsigned, quiet bool
+	c := &cobra.Command{
+		Use:   "build (--key FILE | --unsigned)",
+		Short: "Validate, then write the signed static tree",
+		Long: `Validate every version folder; if there is no error, write the marketplace
+tree to --out: per version spec.json, archive.zip and every resource with an
+armored detached signature (.asc) verified right after signing; the signed
+catalogs packages.json (all versions) and <product version>/packages.json;
+categories.json, keys.asc and the spec schema. The tree is built beside --out
+and swapped in at the end: a build that fails leaves the previous tree as it was.
+
+The signing key comes from --key (an armored or binary secret key export, e.g.
+gpg --armor --export-secret-keys ID) or the MARKET_SIGNING_KEY environment
+variable; its passphrase from MARKET_KEY_PASSPHRASE or --passphrase-file, never
+from the command line.
+`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			stderr := cmd.ErrOrStderr()
+			if err := loadConfig(&opts, config); err != nil {
+				return err
+			}
+			if unsigned && key.isSet() {
+				return usagef("--unsigned and --key (or %s) exclude each other", envSigningKey)
+			}
+			if !unsigned {
+				s, err := key.load(stderr)
+				if err != nil {
+					return err
+				}
+				opts.Signer = s
+			} else {
+				fmt.Fprintln(stderr, "market: WARNING: --unsigned: this tree has no signatures and no keys.asc; consumers cannot verify it. Do not publish it.")
+			}
+			rep := &lineReporter{w: stderr, quiet: quiet}
+			opts.Reporter = rep
+			res, err := builder.Build(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			if !quiet {
+				res.Problems.Write(stderr, "text")
+			}
+			signedBy := "unsigned"
+			if opts.Signer != nil {
+				signedBy = "signed by " + opts.Signer.SigningFingerprint()
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "market: built %d version(s) into %s (%s) in %.2fs\n",
+				res.Versions, res.Out, signedBy, res.Duration.Seconds())
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&opts.Packages, "packages", "packages", "the packages directory")
+	f.StringVar(&opts.Out, "out", "", "the output directory (default: market.yaml's out, else dist beside the packages directory)")
+	f.StringVar(&config, "config", "", "market.yaml to use (default: beside the packages directory, if any)")
+	f.IntVar(&opts.Jobs, "jobs", 0, "version folders processed at once (default: the number of CPUs)")
+	f.BoolVar(&unsigned, "unsigned", false, "build without signatures (for local previews only)")
+	f.BoolVar(&quiet, "quiet", false, "print only problems and the final line")
+	key.register(c)
+	return c
+}
+
+// keyFlags are the flags that pick and unlock the signing key.
+type keyFlags struct {
+	file, id, passphraseFile string
+}
+
+func (k *keyFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&k.file, "key", "", "secret key file, armored or binary (or set "+envSigningKey+")")
+	c.Flags().StringVar(&k.id, "key-id", "", "fingerprint or long key ID of the key or signing subkey to use")
+	c.Flags().StringVar(&k.passphraseFile, "passphrase-file", "", "file holding the key's passphrase (or set "+envPassphrase+")")
+}
+
+func (k *keyFlags) isSet() bool { return k.file != "" || os.Getenv(envSigningKey) != "" }
+
+// load reads the key from --key or the environment and unlocks it.
+func (k *keyFlags) load(stderr interface{ Write([]byte) (int, error) }) (*sign.Signer, error) {
+	var data []byte
+	var from string
+	switch {
+	case k.file != "":
+		from = k.file
+		info, err := os.Stat(k.file)
+		if err != nil {
+			return nil, usagef("--key: %v", err)
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(stderr, "market: warning: %s is readable by group or others (mode %v); a secret key should be 0600\n", k.file, info.Mode().Perm())
+		}
+		data, err = os.ReadFile(k.file)
+		if err != nil {
+			return nil, usagef("--key: %v", err)
+		}
+	case os.Getenv(envSigningKey) != "":
+		from = envSigningKey
+		data = []byte(os.Getenv(envSigningKey))
+	default:
+		return nil, usagef("no signing key: give --key FILE or set %s (or build --unsigned for a local preview)", envSigningKey)
+	}
+	var pass []byte
+	switch {
+	case k.passphraseFile != "":
+		p, err := os.ReadFile(k.passphraseFile)
+		if err != nil {
+			return nil, usagef("--passphrase-file: %v", err)
+		}
+		pass = []byte(strings.TrimSuffix(strings.TrimSuffix(string(p), "\n"), "\r"))
+	case os.Getenv(envPassphrase) != "":
+		pass = []byte(os.Getenv(envPassphrase))
+	}
+	s, err := sign.Load(data, sign.Options{KeyID: k.id, Passphrase: pass})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", from, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,496 @@
+// Package schema holds the rules of a package spec: the JSON Schema
+// (embedded, and published with every tree), the CDAP version grammar, the
+// interval ranges of cdapVersion, and the checks a schema cannot express.
+package schema
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/market-dev/market/builder/problem"
+)
+
+// SpecSchema is the JSON Schema 2020-12 document for spec.json version 1.0.
+//
+//go:embed spec-1.0.json
+var SpecSchema []byte
+
+// SpecSchemaName is the file name the schema is published under.
+const SpecSchemaName = "spec-1.0.json"
+
+// MaxSpecSize is the largest spec.json accepted, in bytes. Real specs are a
+// few kilobytes; anything near this limit is a mistake or an attack.
+const MaxSpecSize = 256 << 10
+
+// MaxJSONDepth is the deepest nesting of arrays and objects accepted in a
+// spec.json. A valid spec nests five levels at most.
+const MaxJSONDepth = 32
+
+// EarliestCreated is the earliest plausible `created` time: 2000-01-01 UTC.
+const EarliestCreated = 946684800
+
+// Spec is a parsed spec.json.
+type Spec struct {
+	Schema      string       `json:"$schema,omitempty"`
+	SpecVersion string       `json:"specVersion"`
+	Label       string       `json:"label"`
+	Description string       `json:"description"`
+	Author      string       `json:"author"`
+	Org         string       `json:"org"`
+	Created     int64        `json:"created"`
+	Categories  []string     `json:"categories"`
+	CDAPVersion string       `json:"cdapVersion,omitempty"`
+	License     string       `json:"license,omitempty"`
+	LicenseInfo *LicenseInfo `json:"licenseInfo,omitempty"`
+	Beta        bool         `json:"beta,omitempty"`
+	Preview     bool         `json:"preview,omitempty"`
+	PaidLink    string       `json:"paidLink,omitempty"`
+	Deprecated  string       `json:"deprecated,omitempty"`
+	Actions     []Action     `json:"actions"`
+
+	// Range is CDAPVersion parsed; nil when the spec has none (any product version).
+	Range *Range `json:"-"`
+}
+
+// LicenseInfo names a license and where to read it.
+type LicenseInfo struct {
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
+}
+
+// Action is one step a product performs to install the package.
+type Action struct {
+	Type      string     `json:"type"`
+	Label     string     `json:"label,omitempty"`
+	Arguments []Argument `json:"arguments"`
+}
+
+// Argument is a named action argument; its value's type depends on the name.
+type Argument struct {
+	Name      string          `json:"name"`
+	Value     json.RawMessage `json:"value"`
+	CanModify *bool           `json:"canModify,omitempty"`
+}
+
+// FileArguments are the argument names whose values name files of the version folder.
+var FileArguments = []string{"jar", "config", "files", "loadfiles"}
+
+// requiredArguments lists, per action type, the arguments the CDAP UI needs.
+var requiredArguments = map[string][]string{
+	"one_step_deploy_plugin": {"name", "version", "scope", "config", "jar"},
+	"create_plugin_artifact": {"name", "version", "scope", "config", "jar"},
+	"create_driver_artifact": {"name", "version", "scope", "config"},
+	"one_step_deploy_app":    {"jar"},
+	"deploy_app":             {"jar"},
+	"create_pipeline":        {"name", "artifact", "config"},
+	"create_pipeline_draft":  {"name", "artifact", "config"},
+	"load_datapack":          {"files"},
+	"create_stream":          {"name"},
+	"informational":          {"steps"},
+}
+
+// FileRef is a file named by an action argument, with the JSON pointer of the name.
+type FileRef struct {
+	Name    string
+	Pointer string
+}
+
+// Files returns every file the spec's actions name, in spec order.
+func (s *Spec) Files() []FileRef {
+	var refs []FileRef
+	for i, a := range s.Actions {
+		for j, arg := range a.Arguments {
+			if !slices.Contains(FileArguments, arg.Name) {
+				continue
+			}
+			ptr := fmt.Sprintf("/actions/%d/arguments/%d/value", i, j)
+			var one string
+			var many []string
+			if json.Unmarshal(arg.Value, &one) == nil {
+				refs = append(refs, FileRef{one, ptr})
+			} else if json.Unmarshal(arg.Value, &many) == nil {
+				for k, f := range many {
+					refs = append(refs, FileRef{f, fmt.Sprintf("%s/%d", ptr, k)})
+				}
+			}
+		}
+	}
+	return refs
+}
+
+// VersionArguments returns the values of `version` arguments, keyed by pointer.
+func (s *Spec) VersionArguments() []FileRef {
+	var refs []FileRef
+	for i, a := range s.Actions {
+		for j, arg := range a.Arguments {
+			var v string
+			if arg.Name == "version" && json.Unmarshal(arg.Value, &v) == nil {
+				refs = append(refs, FileRef{v, fmt.Sprintf("/actions/%d/arguments/%d/value", i, j)})
+			}
+		}
+	}
+	return refs
+}
+
+var (
+	compileOnce sync.Once
+	compiled    *jsonschema.Schema
+	printer     = message.NewPrinter(language.English)
+)
+
+func specSchema() *jsonschema.Schema {
+	compileOnce.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(SpecSchema))
+		if err != nil {
+			panic("schema: embedded spec schema: " + err.Error())
+		}
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource(SpecSchemaName, doc); err != nil {
+			panic("schema: embedded spec schema: " + err.Error())
+		}
+		compiled = c.MustCompile(SpecSchemaName)
+	})
+	return compiled
+}
+
+// Parse checks spec.json bytes against every rule that needs nothing but the
+// spec itself, and returns the spec (as much of it as could be read) with all
+// problems found, each naming file and a JSON pointer. now bounds `created`.
+func Parse(file string, data []byte, now time.Time) (*Spec, problem.List) {
+	var probs problem.List
+	if len(data) > MaxSpecSize {
+		probs.Add(file, "", "is %d bytes, over the %d-byte limit (MaxSpecSize)", len(data), MaxSpecSize)
+		return nil, probs
+	}
+	if bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")) {
+		probs.Add(file, "", "starts with a UTF-8 byte order mark (BOM); save it as UTF-8 without BOM")
+		return nil, probs
+	}
+	if !utf8.Valid(data) {
+		probs.Add(file, "", "is not valid UTF-8 (at byte %d)", invalidUTF8At(data))
+		return nil, probs
+	}
+	if p := scan(file, data); len(p) > 0 {
+		return nil, p
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		probs.Add(file, "", "is not JSON: %v", err)
+		return nil, probs
+	}
+	if err := specSchema().Validate(doc); err != nil {
+		ve, ok := err.(*jsonschema.ValidationError)
+		if !ok {
+			probs.Add(file, "", "%v", err)
+			return nil, probs
+		}
+		schemaProblems(file, ve, &probs)
+	}
+	var spec Spec
+	if _, isObject := doc.(map[string]any); !isObject {
+		return nil, probs
+	}
+	// The schema reported any type mismatch; decode what fits for the checks below.
+	_ = json.Unmarshal(data, &spec)
+	spec.check(file, now, &probs)
+	return &spec, probs
+}
+
+func (s *Spec) check(file string, now time.Time, probs *problem.List) {
+	if s.CDAPVersion != "" {
+		r, err := ParseRange(s.CDAPVersion)
+		if err != nil {
+			probs.Add(file, "/cdapVersion", "%v", err)
+		} else {
+			s.Range = &r
+		}
+	}
+	switch latest := now.Add(24 * time.Hour).Unix(); {
+	case s.Created == 0:
+		// missing or mistyped: the schema said so
+	case s.Created > latest*100:
+		probs.Add(file, "/created", "%d is not Unix seconds (milliseconds?): %s is in the future", s.Created, time.Unix(s.Created, 0).UTC().Format("2006-01-02"))
+	case s.Created > latest:
+		probs.Add(file, "/created", "%d is in the future (%s); use the Unix time in seconds when the version was made", s.Created, time.Unix(s.Created, 0).UTC().Format(time.RFC3339))
+	case s.Created < EarliestCreated:
+		probs.Add(file, "/created", "%d is before 2000-01-01; use the Unix time in seconds when the version was made", s.Created)
+	}
+	for i, a := range s.Actions {
+		seen := map[string]bool{}
+		for j, arg := range a.Arguments {
+			if seen[arg.Name] {
+				probs.Add(file, fmt.Sprintf("/actions/%d/arguments/%d/name", i, j), "argument %q appears twice in this action", arg.Name)
+			}
+			seen[arg.Name] = true
+			if arg.Name == "artifact" {
+				var art struct{ Version string }
+				if json.Unmarshal(arg.Value, &art) == nil && art.Version != "" {
+					checkVersionOrRange(file, fmt.Sprintf("/actions/%d/arguments/%d/value/version", i, j), art.Version, probs)
+				}
+			}
+		}
+		for _, want := range requiredArguments[a.Type] {
+			if !seen[want] {
+				probs.Add(file, fmt.Sprintf("/actions/%d/arguments", i), "action %s needs an argument named %q", a.Type, want)
+			}
+		}
+	}
+	for _, f := range s.Files() {
+		if msg := checkFileName(f.Name); msg != "" {
+			probs.Add(file, f.Pointer, "file name %q %s", f.Name, msg)
+		}
+	}
+}
+
+// checkVersionOrRange accepts a version (1.2.0) or a range ([1.0.0,2.0.0)).
+func checkVersionOrRange(file, ptr, s string, probs *problem.List) {
+	if strings.HasPrefix(strings.TrimSpace(s), "[") || strings.HasPrefix(strings.TrimSpace(s), "(") {
+		if _, err := ParseRange(s); err != nil {
+			probs.Add(file, ptr, "%v", err)
+		}
+		return
+	}
+	if _, err := ParseVersion(s); err != nil {
+		probs.Add(file, ptr, "%v", err)
+	}
+}
+
+// checkFileName returns why name cannot be a file of a version folder, or "".
+func checkFileName(name string) string {
+	switch {
+	case name == "":
+		return "is empty"
+	case name == "." || name == "..":
+		return "is not a file name"
+	case strings.ContainsAny(name, `/\`):
+		return "has a path separator; resources are flat files in the version folder"
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "has a control character"
+	}
+	return ""
+}
+
+// CheckFileName reports why name cannot be a file in a version folder, or "".
+func CheckFileName(name string) string { return checkFileName(name) }
+
+// schemaProblems turns the leaves of a validation error tree into problems.
+func schemaProblems(file string, ve *jsonschema.ValidationError, probs *problem.List) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			schemaProblems(file, c, probs)
+		}
+		return
+	}
+	ptr := pointer(ve.InstanceLocation)
+	switch k := ve.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			msg := fmt.Sprintf("unknown key %q", p)
+			if s := suggest(p, knownKeys(ve.InstanceLocation)); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			probs.Add(file, ptr+"/"+escapePointer(p), "%s", msg)
+		}
+	case *kind.Required:
+		for _, m := range k.Missing {
+			probs.Add(file, ptr, "missing required key %q", m)
+		}
+	case *kind.Type:
+		probs.Add(file, ptr, "is %s, want %s", k.Got, strings.Join(k.Want, " or "))
+	case *kind.Group, *kind.Reference, *kind.Schema:
+		// wrappers without their own message
+	default:
+		probs.Add(file, ptr, "%s", ve.ErrorKind.LocalizedString(printer))
+	}
+}
+
+// knownKeys lists the keys allowed in the object at loc, for typo suggestions.
+func knownKeys(loc []string) []string {
+	switch {
+	case len(loc) == 0:
+		return []string{"$schema", "specVersion", "label", "description", "author", "org", "created", "categories",
+			"cdapVersion", "license", "licenseInfo", "beta", "preview", "paidLink", "deprecated", "actions"}
+	case len(loc) == 1 && loc[0] == "licenseInfo":
+		return []string{"name", "url"}
+	case len(loc) == 2 && loc[0] == "actions":
+		return []string{"type", "label", "arguments"}
+	case len(loc) == 4 && loc[2] == "arguments":
+		return []string{"name", "value", "canModify"}
+	case len(loc) == 5 && loc[4] == "value":
+		return []string{"scope", "name", "version"}
+	}
+	return nil
+}
+
+// suggest returns the known key closest to s when it is a likely typo.
+func suggest(s string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := distance(strings.ToLower(s), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein edit distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func pointer(loc []string) string {
+	var b strings.Builder
+	for _, s := range loc {
+		b.WriteByte('/')
+		b.WriteString(escapePointer(s))
+	}
+	return b.String()
+}
+
+func escapePointer(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// scan walks the JSON tokens once, before anything is built from them: it
+// reports syntax errors with line and column, duplicate keys (which the
+// schema cannot see: a decoder keeps the last), and nesting beyond MaxJSONDepth.
+func scan(file string, data []byte) problem.List {
+	var probs problem.List
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		index  int
+		key    string // pending key in an object
+		path   string // pointer of this container
+	}
+	var stack []*frame
+	child := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		f := stack[len(stack)-1]
+		if f.object {
+			return f.path + "/" + escapePointer(f.key)
+		}
+		return f.path + "/" + strconv.Itoa(f.index)
+	}
+	afterValue := func() {
+		if len(stack) == 0 {
+			return
+		}
+		f := stack[len(stack)-1]
+		if f.object {
+			f.key = ""
+		} else {
+			f.index++
+		}
+	}
+	expectKey := func() bool {
+		return len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].key == ""
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if err.Error() == "EOF" && len(stack) == 0 {
+				break
+			}
+			line, col := position(data, dec.InputOffset())
+			msg := err.Error()
+			if msg == "EOF" || msg == "unexpected EOF" {
+				msg = "unexpected end of file"
+			}
+			probs.Add(file, "", "is not valid JSON: line %d, column %d: %s", line, col, strings.TrimPrefix(msg, "json: "))
+			return probs
+		}
+		if expectKey() {
+			if key, ok := tok.(string); ok {
+				f := stack[len(stack)-1]
+				if f.keys[key] {
+					probs.Add(file, f.path+"/"+escapePointer(key), "duplicate key %q (JSON readers disagree on which value wins)", key)
+				}
+				f.keys[key] = true
+				f.key = key
+				continue
+			}
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if len(stack) >= MaxJSONDepth {
+					probs.Add(file, child(), "nests deeper than %d levels (MaxJSONDepth)", MaxJSONDepth)
+					return probs
+				}
+				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, path: child()})
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+				afterValue()
+			}
+		default:
+			afterValue()
+		}
+		if len(stack) == 0 {
+			if _, err := dec.Token(); err == nil {
+				probs.Add(file, "", "is not valid JSON: more than one value (text after the closing brace)")
+				return probs
+			} else if err.Error() != "EOF" {
+				line, col := position(data, dec.InputOffset())
+				probs.Add(file, "", "is not valid JSON: line %d, column %d: %s", line, col, strings.TrimPrefix(err.Error(), "json: "))
+				return probs
+			}
+			break
+		}
+	}
+	return probs
+}
+
+// position converts a byte offset into a 1-based line and column.
+func position(data []byte, off int64) (line, col int) {
+	off = min(off, int64(len(data)))
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
