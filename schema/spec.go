@@ -310,6 +310,10 @@ func schemaProblems(file string, ve *jsonschema.ValidationError, probs *problem.
 		}
 	case *kind.Type:
 		probs.Add(file, ptr, "is %s, want %s", k.Got, strings.Join(k.Want, " or "))
+	case *kind.MinItems:
+		probs.Add(file, ptr, "must have at least %d item(s)", k.Want)
+	case *kind.MinLength:
+		probs.Add(file, ptr, "must not be empty")
 	case *kind.Group, *kind.Reference, *kind.Schema:
 		// wrappers without their own message
 	default:

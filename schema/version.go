@@ -16,7 +16,7 @@ type Version struct {
 	sv  *semver.Version
 }
 
-var versionRE = regexp.MustCompile(`^([0-9]+)(?:\.([0-9]+)(?:\.([0-9]+))?)?(?:[.-]([0-9A-Za-z][0-9A-Za-z.-]*))?$`)
+var versionRE = regexp.MustCompile(`^([0-9]+)(?:\.([0-9]+)(?:\.([0-9]+))?)?(?:[.-]([0-9A-Za-z]+(?:[.-][0-9A-Za-z]+)*))?$`)
 
 // ParseVersion parses s in the CDAP artifact-version grammar.
 func ParseVersion(s string) (Version, error) {
