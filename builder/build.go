@@ -117,8 +117,8 @@ func scan(opts Options) (*Tree, error) {
 	}
 	root := filepath.Dir(filepath.Clean(opts.Packages))
 	if _, err := os.Stat(filepath.Join(root, "categories.json")); err == nil {
-		opts.Reporter.Note(fmt.Sprintf("%s is ignored: categories.json is generated output (v%s/categories.json)",
-			filepath.Join(root, "categories.json"), strings.TrimPrefix(opts.Config.API, "v")))
+		opts.Reporter.Note(fmt.Sprintf("%s is ignored: the build writes %s/categories.json from the specs",
+			filepath.Join(root, "categories.json"), opts.Config.API))
 	}
 	return t, nil
 }

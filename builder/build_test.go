@@ -162,6 +162,12 @@ func copyCorpus(t *testing.T) string {
 // every file an action names is served loose with a signature.
 func checkTree(t *testing.T, out, api, pubKey string) {
 	t.Helper()
+	checkTreeLayout(t, out, api, pubKey, "both")
+}
+
+// checkTreeLayout is checkTree for a given resources layout.
+func checkTreeLayout(t *testing.T, out, api, pubKey, layout string) {
+	t.Helper()
 	keyring := dearmor(t, pubKey)
 	var sigs, archives int
 	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
@@ -189,7 +195,7 @@ func checkTree(t *testing.T, out, api, pubKey string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sigs == 0 || archives == 0 {
+	if sigs == 0 || (archives == 0) != (layout == "files") {
 		t.Fatalf("found %d signatures and %d archives", sigs, archives)
 	}
 	var entries []catalog.Entry
@@ -225,6 +231,9 @@ func checkTree(t *testing.T, out, api, pubKey string) {
 					names = []string{one}
 				}
 				for _, n := range names {
+					if layout == "archive" {
+						continue
+					}
 					for _, f := range []string{n, n + ".asc"} {
 						if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 							t.Errorf("%s/%s: resource named by an action not served loose: %v", e.Name, e.Version, err)

@@ -1,0 +1,134 @@
+package builder_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/market-dev/market/builder"
+	"github.com/market-dev/market/builder/catalog"
+)
+
+// TestResourceLayouts builds the examples in each layout and checks which
+// files are served and listed.
+func TestResourceLayouts(t *testing.T) {
+	s := signer(t, "demo.sec.asc", "")
+	for _, layout := range []string{builder.ResourcesBoth, builder.ResourcesArchive, builder.ResourcesFiles} {
+		t.Run(layout, func(t *testing.T) {
+			cfg, err := builder.LoadConfig(filepath.Join(examples, "..", "market.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Resources = layout
+			out := filepath.Join(t.TempDir(), "dist")
+			if _, err := builder.Build(context.Background(), builder.Options{Packages: examples, Out: out, Signer: s, Config: cfg}); err != nil {
+				t.Fatal(err)
+			}
+			checkTreeLayout(t, out, "v1", filepath.Join(keys, "demo.pub.asc"), layout)
+			var entries []catalog.Entry
+			readJSON(t, filepath.Join(out, "v1", "packages.json"), &entries)
+			for _, e := range entries {
+				var loose int
+				for name := range e.Files {
+					switch name {
+					case "spec.json", "archive.zip", "license.txt", "icon.png", "icon.jpg", "icon.svg":
+					default:
+						loose++
+					}
+				}
+				_, hasArchive := e.Files["archive.zip"]
+				if hasArchive != (layout != builder.ResourcesFiles) {
+					t.Errorf("%s %s: archive.zip listed = %v in layout %s", e.Name, e.Version, hasArchive, layout)
+				}
+				if (loose > 0) != (layout != builder.ResourcesArchive) {
+					t.Errorf("%s %s: %d loose resources in layout %s", e.Name, e.Version, loose, layout)
+				}
+			}
+		})
+	}
+}
+
+// TestCDAPCheckout builds a CDAP-Hub-style repository as it is: no
+// market.yaml, a committed categories.json (ignored with a note), category
+// icons under categories/, and api: v2 given the CDAP way.
+func TestCDAPCheckout(t *testing.T) {
+	repo := t.TempDir()
+	src := filepath.Join(repo, "packages")
+	if err := os.Rename(copyCorpus(t), src); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(repo, "categories.json"), `[{"name":"stale","hasIcon":true}]`)
+	icon, err := os.ReadFile(filepath.Join(corpus, "plugin-kudu", "1.0.1", "icon.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(repo, "categories", "datapack", "icon.png"), string(icon))
+	write(t, filepath.Join(repo, "categories", "usecase", "icon.png"), string(icon))
+	write(t, filepath.Join(repo, "categories", "unused", "icon.png"), string(icon))
+
+	var notes []string
+	out := filepath.Join(repo, "dist")
+	_, err = builder.Build(context.Background(), builder.Options{Packages: src, Out: out, Reporter: noteRecorder{&notes}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "categories.json is ignored") {
+		t.Errorf("notes = %q, want one about the ignored categories.json", notes)
+	}
+	var cats []catalog.Category
+	readJSON(t, filepath.Join(out, "v1", "categories.json"), &cats)
+	var names []string
+	for _, c := range cats {
+		names = append(names, c.Name)
+		_, err := os.Stat(filepath.Join(out, "v1", "categories", c.Name, "icon.png"))
+		if c.HasIcon != (c.Name == "datapack" || c.Name == "usecase") || c.HasIcon != (err == nil) {
+			t.Errorf("category %q: hasIcon %v, icon served: %v", c.Name, c.HasIcon, err == nil)
+		}
+	}
+	if !slices.IsSorted(names) || slices.Contains(names, "stale") || slices.Contains(names, "unused") {
+		t.Errorf("categories = %q: want the sorted set in use", names)
+	}
+	if !slices.Contains(names, "EDW Offloading") || !slices.Contains(names, "hydrator-plugin") {
+		t.Errorf("categories = %q: missing ones in use", names)
+	}
+	if _, err := os.Stat(filepath.Join(out, "v1", "categories", "unused")); err == nil {
+		t.Error("an unused category's icon was published")
+	}
+}
+
+func TestAPISegment(t *testing.T) {
+	cfg := &builder.Config{API: "v2", Resources: builder.ResourcesFiles}
+	out := filepath.Join(t.TempDir(), "dist")
+	if _, err := builder.Build(context.Background(), builder.Options{Packages: examples, Out: out, Config: cfg, Signer: signer(t, "demo.sec.asc", "")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "v1")); err == nil {
+		t.Error("v1/ written with api: v2")
+	}
+	checkTreeLayout(t, out, "v2", filepath.Join(keys, "demo.pub.asc"), builder.ResourcesFiles)
+	index, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(index), `href="v2/packages.json"`) {
+		t.Error("the site does not link to v2/packages.json")
+	}
+}
+
+type noteRecorder struct{ notes *[]string }
+
+func (r noteRecorder) Note(msg string)    { *r.notes = append(*r.notes, msg) }
+func (noteRecorder) Built(string, string) {}
+
+func write(t *testing.T, file, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
