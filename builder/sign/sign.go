@@ -92,6 +92,9 @@ func Load(data []byte, opts Options) (*Signer, error) {
 	var reasons []string
 	for _, e := range el {
 		k, why := signingKey(e, want, now)
+		if k.PublicKey == nil && why == "" {
+			continue // not the key --key-id names
+		}
 		if why != "" {
 			reasons = append(reasons, why)
 			continue
@@ -175,7 +178,7 @@ func (k keyID) matches(pk *packet.PublicKey) bool {
 }
 
 // signingKey picks the signing key of e that want names (or e's best one),
-// or says why e has none.
+// or says why e has none. Both results are empty when want names another key.
 func signingKey(e *openpgp.Entity, want keyID, now time.Time) (openpgp.Key, string) {
 	primary := fingerprint(e.PrimaryKey)
 	var id uint64
