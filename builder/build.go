@@ -3,6 +3,7 @@
 package builder
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -31,14 +32,18 @@ import (
 type Reporter interface {
 	// Note is something the maintainer should know that is not a problem.
 	Note(msg string)
-	// Built is called once per version folder written.
-	Built(name, version string)
+	// Start is called once the tree is valid, with the number of version folders to build.
+	Start(versions int)
+	// Built is called once per version folder written; reused says its
+	// outputs came from the previous build unchanged.
+	Built(name, version string, reused bool)
 }
 
 type nopReporter struct{}
 
-func (nopReporter) Note(string)          {}
-func (nopReporter) Built(string, string) {}
+func (nopReporter) Note(string)                {}
+func (nopReporter) Start(int)                  {}
+func (nopReporter) Built(string, string, bool) {}
 
 // Options configure Validate and Build.
 type Options struct {
@@ -57,12 +62,15 @@ type Options struct {
 	Now time.Time
 	// Reporter hears progress (default: nothing).
 	Reporter Reporter
+	// NoCache rebuilds every version folder, ignoring the previous tree's cache.
+	NoCache bool
 }
 
 // Result describes a finished build.
 type Result struct {
 	Out      string
 	Versions int
+	Reused   int          // versions whose outputs were reused from the previous build
 	Problems problem.List // warnings only, on success
 	Duration time.Duration
 }
@@ -147,7 +155,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp) // after a swap, tmp holds the previous tree
-	b := &build{opts: opts, tree: t, dir: tmp, api: filepath.Join(tmp, opts.Config.API)}
+	b := &build{opts: opts, tree: t, dir: tmp, api: filepath.Join(tmp, opts.Config.API), prevAPI: filepath.Join(opts.Out, opts.Config.API)}
+	if !opts.NoCache {
+		var why string
+		b.prev, why = loadCache(opts.Out)
+		if why != "" {
+			opts.Reporter.Note(why)
+		}
+	}
+	opts.Reporter.Start(len(t.Versions))
 	if err := b.run(ctx); err != nil {
 		return nil, err
 	}
@@ -157,7 +173,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err := swap(tmp, opts.Out); err != nil {
 		return nil, fmt.Errorf("replacing %s: %w", opts.Out, err)
 	}
-	return &Result{Out: opts.Out, Versions: len(t.Versions), Problems: t.Problems, Duration: time.Since(start)}, nil
+	return &Result{Out: opts.Out, Versions: len(t.Versions), Reused: b.reused, Problems: t.Problems, Duration: time.Since(start)}, nil
 }
 
 // checkOut refuses an output directory that overlaps the packages directory.
@@ -182,7 +198,11 @@ type build struct {
 	tree    *Tree
 	dir     string // root of the new tree
 	api     string // dir/<api>
+	prevAPI string // the previous tree's <api>, whose outputs may be reused
+	prev    *cache // the previous tree's cache, nil if none or not trusted
 	entries []catalog.Entry
+	records []*cachedVersion
+	reused  int
 }
 
 func (b *build) run(ctx context.Context) error {
@@ -191,7 +211,10 @@ func (b *build) run(ctx context.Context) error {
 		return err
 	}
 	defer root.Close()
-	b.entries = make([]catalog.Entry, len(b.tree.Versions))
+	n := len(b.tree.Versions)
+	b.entries = make([]catalog.Entry, n)
+	b.records = make([]*cachedVersion, n)
+	reused := make([]bool, n)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.opts.Jobs)
 	for i, v := range b.tree.Versions {
@@ -199,32 +222,84 @@ func (b *build) run(ctx context.Context) error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			e, err := b.version(root, v)
+			rec, err := b.version(gctx, root, v)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.Dir, err)
 			}
-			b.entries[i] = e
-			b.opts.Reporter.Built(v.Name, v.Version.String())
+			b.records[i], reused[i] = &rec.cachedVersion, rec.reused
+			b.entries[i] = entry(v, rec.Files)
+			b.opts.Reporter.Built(v.Name, v.Version.String(), rec.reused)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	next := &cache{Versions: make(map[string]*cachedVersion, n)}
+	for i, v := range b.tree.Versions {
+		next.Versions[v.rel] = b.records[i]
+		if reused[i] {
+			b.reused++
+		}
+	}
 	catalog.Sort(b.entries)
-	return b.catalogs()
+	if err := b.catalogs(); err != nil {
+		return err
+	}
+	return next.write(b.dir)
 }
 
-// version writes one version folder's files and returns its catalog entry.
-func (b *build) version(root *os.Root, v *Version) (catalog.Entry, error) {
-	dst := filepath.Join(b.api, "packages", v.Name, v.Version.String())
+// version writes one version folder's outputs, or links them from the
+// previous tree when its inputs are unchanged, and records how.
+func (b *build) version(ctx context.Context, root *os.Root, v *Version) (*versionRecord, error) {
+	rel := filepath.Join("packages", v.Name, v.Version.String())
+	dst := filepath.Join(b.api, rel)
+	var prev *cachedVersion
+	if b.prev != nil {
+		prev = b.prev.Versions[v.rel]
+	}
+	inputs, err := hashInputs(root, v, prev)
+	if err != nil {
+		return nil, err
+	}
+	signer := "unsigned"
+	if b.opts.Signer != nil {
+		signer = b.opts.Signer.SigningFingerprint()
+	}
+	key := inputKey(signer, b.opts.Config.Resources, inputs)
+	if prev != nil && prev.Key == key {
+		if reuse(filepath.Join(b.prevAPI, rel), dst, prev) {
+			return &versionRecord{cachedVersion{Key: key, Inputs: inputs, Outputs: prev.Outputs, Files: prev.Files}, true}, nil
+		}
+		if err := os.RemoveAll(dst); err != nil {
+			return nil, err
+		}
+	}
+	files, err := b.write(ctx, root, v, dst)
+	if err != nil {
+		return nil, err
+	}
+	outputs, err := outputStates(dst)
+	if err != nil {
+		return nil, err
+	}
+	return &versionRecord{cachedVersion{Key: key, Inputs: inputs, Outputs: outputs, Files: files}, false}, nil
+}
+
+type versionRecord struct {
+	cachedVersion
+	reused bool
+}
+
+// write makes a version folder's outputs from its inputs.
+func (b *build) write(ctx context.Context, root *os.Root, v *Version, dst string) (catalog.Files, error) {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return catalog.Entry{}, err
+		return nil, err
 	}
 	files := catalog.Files{}
 	src := func(name string) string { return path.Join(v.rel, name) }
 	copyOne := func(name string, signed bool) error {
-		f, err := copyFile(root, src(name), filepath.Join(dst, name))
+		f, err := copyFile(ctx, root, src(name), filepath.Join(dst, name))
 		if err != nil {
 			return err
 		}
@@ -235,37 +310,37 @@ func (b *build) version(root *os.Root, v *Version) (catalog.Entry, error) {
 		return nil
 	}
 	if err := copyOne(SpecFile, true); err != nil {
-		return catalog.Entry{}, err
+		return nil, err
 	}
 	if v.Icon != "" {
 		if err := copyOne(v.Icon, false); err != nil {
-			return catalog.Entry{}, err
+			return nil, err
 		}
 	}
 	if v.License {
 		if err := copyOne(LicenseFile, false); err != nil {
-			return catalog.Entry{}, err
+			return nil, err
 		}
 	}
 	layout := b.opts.Config.Resources
 	if layout == ResourcesBoth || layout == ResourcesFiles {
 		for _, r := range v.Resources {
 			if err := copyOne(r, true); err != nil {
-				return catalog.Entry{}, err
+				return nil, err
 			}
 		}
 	}
 	if (layout == ResourcesBoth || layout == ResourcesArchive) && len(v.Resources) > 0 {
-		f, err := writeArchive(root, v, filepath.Join(dst, ArchiveFile))
+		f, err := writeArchive(ctx, root, v, filepath.Join(dst, ArchiveFile))
 		if err != nil {
-			return catalog.Entry{}, err
+			return nil, err
 		}
 		files[ArchiveFile] = f
 		if err := b.sign(filepath.Join(dst, ArchiveFile)); err != nil {
-			return catalog.Entry{}, err
+			return nil, err
 		}
 	}
-	return entry(v, files), nil
+	return files, nil
 }
 
 // entry is the catalog entry of a version: the fields the CDAP Hub's Java
@@ -296,22 +371,46 @@ func entry(v *Version, files catalog.Files) catalog.Entry {
 	return e
 }
 
-func copyFile(root *os.Root, src, dst string) (catalog.File, error) {
+func copyFile(ctx context.Context, root *os.Root, src, dst string) (catalog.File, error) {
 	in, err := root.Open(src)
 	if err != nil {
 		return catalog.File{}, err
 	}
 	defer in.Close()
 	return writeFile(dst, func(w io.Writer) error {
-		_, err := io.Copy(w, in)
+		_, err := io.Copy(w, ctxReader{ctx, in})
 		return err
 	})
 }
 
-func writeArchive(root *os.Root, v *Version, dst string) (catalog.File, error) {
+// ctxReader stops a long copy when the build is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+func writeArchive(ctx context.Context, root *os.Root, v *Version, dst string) (catalog.File, error) {
 	files := make([]archive.File, len(v.Resources))
 	for i, name := range v.Resources {
-		files[i] = archive.File{Name: name, Open: func() (io.ReadCloser, error) { return root.Open(path.Join(v.rel, name)) }}
+		files[i] = archive.File{Name: name, Open: func() (io.ReadCloser, error) {
+			f, err := root.Open(path.Join(v.rel, name))
+			if err != nil {
+				return nil, err
+			}
+			return readCloser{ctxReader{ctx, f}, f}, nil
+		}}
 	}
 	return writeFile(dst, func(w io.Writer) error { return archive.Create(w, files) })
 }
@@ -419,10 +518,33 @@ func (b *build) writeJSON(file string, v any, signed bool) error {
 	if err := writeBytes(file, data); err != nil {
 		return err
 	}
-	if signed {
-		return b.sign(file)
+	if !signed || b.keepSignature(file, data) {
+		return nil
 	}
-	return nil
+	return b.sign(file)
+}
+
+// keepSignature links the previous tree's signature of a file whose bytes
+// did not change, after checking it still verifies with the current key:
+// an unchanged catalog keeps its signature.
+func (b *build) keepSignature(file string, data []byte) bool {
+	if b.opts.Signer == nil || b.opts.NoCache {
+		return false
+	}
+	rel, err := filepath.Rel(b.dir, file)
+	if err != nil {
+		return false
+	}
+	old := filepath.Join(b.opts.Out, rel)
+	prev, err := os.ReadFile(old)
+	if err != nil || !bytes.Equal(prev, data) {
+		return false
+	}
+	sig, err := os.ReadFile(old + ".asc")
+	if err != nil || b.opts.Signer.Verify(bytes.NewReader(data), bytes.NewReader(sig)) != nil {
+		return false
+	}
+	return os.Link(old+".asc", file+".asc") == nil
 }
 
 func writeBytes(file string, data []byte) error {
@@ -486,7 +608,7 @@ func (b *build) categories() ([]catalog.Category, error) {
 		c := catalog.Category{Name: name}
 		if root != nil && schema.CheckFileName(name) == "" {
 			if info, err := root.Lstat(path.Join(name, "icon.png")); err == nil && info.Mode().IsRegular() {
-				if _, err := copyFile(root, path.Join(name, "icon.png"), filepath.Join(mkdir(b.api, "categories", name), "icon.png")); err != nil {
+				if _, err := copyFile(context.Background(), root, path.Join(name, "icon.png"), filepath.Join(mkdir(b.api, "categories", name), "icon.png")); err != nil {
 					return nil, err
 				}
 				c.HasIcon = true

@@ -120,8 +120,9 @@ func TestAPISegment(t *testing.T) {
 
 type noteRecorder struct{ notes *[]string }
 
-func (r noteRecorder) Note(msg string)    { *r.notes = append(*r.notes, msg) }
-func (noteRecorder) Built(string, string) {}
+func (r noteRecorder) Note(msg string)          { *r.notes = append(*r.notes, msg) }
+func (noteRecorder) Start(int)                  {}
+func (noteRecorder) Built(string, string, bool) {}
 
 func write(t *testing.T, file, data string) {
 	t.Helper()

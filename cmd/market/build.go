@@ -55,8 +55,7 @@ from the command line.
 			} else {
 				fmt.Fprintln(stderr, "market: WARNING: --unsigned: this tree has no signatures and no keys.asc; consumers cannot verify it. Do not publish it.")
 			}
-			rep := &lineReporter{w: stderr, quiet: quiet}
-			opts.Reporter = rep
+			opts.Reporter = newReporter(stderr, quiet)
 			res, err := builder.Build(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -68,8 +67,8 @@ from the command line.
 			if opts.Signer != nil {
 				signedBy = "signed by " + opts.Signer.SigningFingerprint()
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "market: built %d version(s) into %s (%s) in %.2fs\n",
-				res.Versions, res.Out, signedBy, res.Duration.Seconds())
+			fmt.Fprintf(cmd.OutOrStdout(), "market: built %d version(s), %d reused from cache, into %s (%s) in %.2fs\n",
+				res.Versions, res.Reused, res.Out, signedBy, res.Duration.Seconds())
 			return nil
 		},
 	}
@@ -79,6 +78,7 @@ from the command line.
 	f.StringVar(&config, "config", "", "market.yaml to use (default: beside the packages directory, if any)")
 	f.IntVar(&opts.Jobs, "jobs", 0, "version folders processed at once (default: the number of CPUs)")
 	f.BoolVar(&unsigned, "unsigned", false, "build without signatures (for local previews only)")
+	f.BoolVar(&opts.NoCache, "no-cache", false, "rebuild every version folder, ignoring the previous build's cache")
 	f.BoolVar(&quiet, "quiet", false, "print only problems and the final line")
 	key.register(c)
 	return c

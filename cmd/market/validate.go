@@ -29,7 +29,7 @@ sorted. Warnings are printed but do not fail.
 			if err := loadConfig(&opts, config); err != nil {
 				return err
 			}
-			opts.Reporter = &lineReporter{w: cmd.ErrOrStderr()}
+			opts.Reporter = newReporter(cmd.ErrOrStderr(), false)
 			tree, err := builder.Validate(opts)
 			if err != nil {
 				return err

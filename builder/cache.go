@@ -1,0 +1,231 @@
+package builder
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/market-dev/market/builder/catalog"
+)
+
+// CacheFile is where a tree remembers how each version folder was built, so
+// the next build can reuse what did not change. It is bookkeeping inside
+// TreeMarker, never part of the served API.
+const CacheFile = "cache.json"
+
+// cache is the build record of a tree. Sum is the SHA-256 of the JSON of
+// Versions: a cache whose sum does not match (edited, truncated, written by
+// another format) is ignored whole, never trusted.
+type cache struct {
+	Format   int                       `json:"format"`
+	Sum      string                    `json:"sum"`
+	Versions map[string]*cachedVersion `json:"versions"`
+}
+
+// cachedVersion records one version folder: the key of its inputs, the
+// state of its input files (to skip rehashing what did not change), and the
+// output files it produced as they were on disk when written (to refuse
+// reuse of anything touched since).
+type cachedVersion struct {
+	Key     string        `json:"key"`
+	Inputs  []fileState   `json:"inputs"`
+	Outputs []fileState   `json:"outputs"`
+	Files   catalog.Files `json:"files"`
+}
+
+// fileState identifies the bytes of a file without reading it: if name,
+// size, modification time, inode and (for inputs) change time are the same,
+// the content is taken to be the same, as git's index does.
+type fileState struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	MTime  int64  `json:"mtime"`
+	CTime  int64  `json:"ctime,omitempty"`
+	Inode  uint64 `json:"inode"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+func stateOf(name string, info fs.FileInfo, withCTime bool) fileState {
+	st := fileState{Name: name, Size: info.Size(), MTime: info.ModTime().UnixNano()}
+	if sys, ok := info.Sys().(*syscall.Stat_t); ok {
+		st.Inode = sys.Ino
+		if withCTime {
+			st.CTime = sys.Ctim.Nano()
+		}
+	}
+	return st
+}
+
+func (a fileState) sameFile(b fileState) bool {
+	return a.Name == b.Name && a.Size == b.Size && a.MTime == b.MTime && a.CTime == b.CTime && a.Inode == b.Inode && a.Inode != 0
+}
+
+// loadCache reads the previous tree's cache; any problem means no cache.
+func loadCache(out string) (*cache, string) {
+	data, err := os.ReadFile(filepath.Join(out, TreeMarker, CacheFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ""
+	}
+	if err != nil {
+		return nil, fmt.Sprintf("build cache ignored: %v", err)
+	}
+	var c cache
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, "build cache ignored: it is not valid JSON"
+	}
+	if c.Format != FormatVersion {
+		return nil, fmt.Sprintf("build cache ignored: written by format %d, this is format %d", c.Format, FormatVersion)
+	}
+	sum, err := c.sum()
+	if err != nil || sum != c.Sum {
+		return nil, "build cache ignored: its checksum does not match (edited or damaged)"
+	}
+	return &c, ""
+}
+
+func (c *cache) sum() (string, error) {
+	data, err := json.Marshal(c.Versions)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:]), nil
+}
+
+func (c *cache) write(dir string) error {
+	c.Format = FormatVersion
+	sum, err := c.sum()
+	if err != nil {
+		return err
+	}
+	c.Sum = sum
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return writeBytes(filepath.Join(dir, TreeMarker, CacheFile), data)
+}
+
+// inputKey digests everything a version folder's outputs depend on: the
+// output format, the signing key, the layout, and every input file's name
+// and bytes.
+func inputKey(signer, layout string, inputs []fileState) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "market format %d\nsigner %s\nlayout %s\n", FormatVersion, signer, layout)
+	for _, in := range inputs {
+		fmt.Fprintf(h, "%q %s\n", in.Name, in.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashInputs states and hashes a version folder's files, reusing the hash a
+// previous build recorded for a file whose state is unchanged.
+func hashInputs(root *os.Root, v *Version, prev *cachedVersion) ([]fileState, error) {
+	names := v.inputs()
+	states := make([]fileState, 0, len(names))
+	var known map[string]fileState
+	if prev != nil {
+		known = make(map[string]fileState, len(prev.Inputs))
+		for _, s := range prev.Inputs {
+			known[s.Name] = s
+		}
+	}
+	for _, name := range names {
+		rel := v.rel + "/" + name
+		info, err := root.Lstat(rel)
+		if err != nil {
+			return nil, err
+		}
+		if !info.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s: changed into a non-regular file during the build", name)
+		}
+		st := stateOf(name, info, true)
+		if old, ok := known[name]; ok && old.sameFile(st) {
+			st.SHA256 = old.SHA256
+		} else {
+			sum, err := hashFile(root, rel)
+			if err != nil {
+				return nil, err
+			}
+			st.SHA256 = sum
+		}
+		states = append(states, st)
+	}
+	return states, nil
+}
+
+func hashFile(root *os.Root, rel string) (string, error) {
+	f, err := root.Open(rel)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// inputs lists the version folder's files, sorted.
+func (v *Version) inputs() []string {
+	names := append([]string{SpecFile}, v.Resources...)
+	if v.Icon != "" {
+		names = append(names, v.Icon)
+	}
+	if v.License {
+		names = append(names, LicenseFile)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// reuse links the outputs a previous build made for this version into the
+// new tree, when every one of them is still on disk as it was written.
+// It returns false, having linked nothing that matters, otherwise.
+func reuse(prevDir, newDir string, prev *cachedVersion) bool {
+	for _, out := range prev.Outputs {
+		info, err := os.Lstat(filepath.Join(prevDir, out.Name))
+		if err != nil || !info.Mode().IsRegular() || !stateOf(out.Name, info, false).sameFile(out) {
+			return false
+		}
+	}
+	if err := os.MkdirAll(newDir, 0o755); err != nil {
+		return false
+	}
+	for _, out := range prev.Outputs {
+		if err := os.Link(filepath.Join(prevDir, out.Name), filepath.Join(newDir, out.Name)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// outputStates records the files just written for a version.
+func outputStates(dir string) ([]fileState, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	states := make([]fileState, 0, len(entries))
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(e.Name(), ".") || !info.Mode().IsRegular() {
+			continue
+		}
+		states = append(states, stateOf(e.Name(), info, false))
+	}
+	return states, nil
+}
