@@ -1,0 +1,230 @@
+package builder_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/market-dev/market/builder"
+	"github.com/market-dev/market/builder/sign"
+)
+
+// copyExamples copies the example packages (and market.yaml) into a new
+// repository directory that a test may change.
+func copyExamples(t *testing.T) (repo string) {
+	t.Helper()
+	repo = t.TempDir()
+	if err := os.CopyFS(filepath.Join(repo, "packages"), os.DirFS(examples)); err != nil {
+		t.Fatal(err)
+	}
+	yaml, err := os.ReadFile(filepath.Join(examples, "..", "market.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(repo, "market.yaml"), string(yaml))
+	return repo
+}
+
+// recorder remembers which versions were built afresh and which reused.
+type recorder struct {
+	mu      sync.Mutex
+	fresh   []string
+	reused  []string
+	notes   []string
+	onBuilt func()
+}
+
+func (r *recorder) Note(msg string) { r.mu.Lock(); r.notes = append(r.notes, msg); r.mu.Unlock() }
+func (r *recorder) Start(int)       {}
+func (r *recorder) Built(name, version string, reused bool) {
+	r.mu.Lock()
+	if reused {
+		r.reused = append(r.reused, name+"@"+version)
+	} else {
+		r.fresh = append(r.fresh, name+"@"+version)
+	}
+	r.mu.Unlock()
+	if r.onBuilt != nil {
+		r.onBuilt()
+	}
+}
+
+func build(t *testing.T, repo, out string, s *sign.Signer, noCache bool) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	_, err := builder.Build(context.Background(), builder.Options{
+		Packages: filepath.Join(repo, "packages"), Out: out, Signer: s, Reporter: rec, NoCache: noCache,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(rec.fresh)
+	return rec
+}
+
+// servedFiles maps every file of a tree to its digest, except signatures
+// (salted, so never byte-reproducible) and the build's own bookkeeping.
+func servedFiles(t *testing.T, out string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for p, sum := range snapshot(t, out) {
+		rel, _ := filepath.Rel(out, p)
+		if strings.HasSuffix(rel, ".asc") && filepath.Base(rel) != "keys.asc" || strings.HasPrefix(rel, builder.TreeMarker) {
+			continue
+		}
+		m[rel] = sum
+	}
+	return m
+}
+
+func TestReproducibleAcrossDirectories(t *testing.T) {
+	s := signer(t, "demo.sec.asc", "")
+	a, b := copyExamples(t), copyExamples(t)
+	// Different mtimes and modes on the second copy must not matter.
+	filepath.WalkDir(filepath.Join(b, "packages"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			os.Chmod(p, 0o600)
+			os.Chtimes(p, timeZero, timeZero)
+		}
+		return err
+	})
+	outA, outB := filepath.Join(a, "dist"), filepath.Join(b, "elsewhere", "out")
+	build(t, a, outA, s, false)
+	build(t, b, outB, s, false)
+	fa, fb := servedFiles(t, outA), servedFiles(t, outB)
+	if len(fa) < 40 || !mapsEqual(fa, fb) {
+		t.Errorf("trees differ (%d vs %d files)", len(fa), len(fb))
+		for k, v := range fa {
+			if fb[k] != v {
+				t.Errorf("  %s", k)
+			}
+		}
+	}
+	checkTree(t, outA, "v1", filepath.Join(keys, "demo.pub.asc"))
+	checkTree(t, outB, "v1", filepath.Join(keys, "demo.pub.asc"))
+}
+
+func TestIncrementalEqualsFull(t *testing.T) {
+	s := signer(t, "demo.sec.asc", "")
+	repo := copyExamples(t)
+	inc := filepath.Join(repo, "inc")
+	build(t, repo, inc, s, false)
+	rec := build(t, repo, inc, s, false)
+	if len(rec.fresh) != 0 || len(rec.reused) != 7 {
+		t.Fatalf("no-change rebuild: fresh %v, reused %d", rec.fresh, len(rec.reused))
+	}
+	// Change one file, then compare the incremental result with a full build.
+	write(t, filepath.Join(repo, "packages", "datapack-demo-cities", "1.0.0", "cities.csv"), "city,country\nOslo,NO\n")
+	rec = build(t, repo, inc, s, false)
+	if !slices.Equal(rec.fresh, []string{"datapack-demo-cities@1.0.0"}) {
+		t.Errorf("after changing cities.csv, rebuilt %v", rec.fresh)
+	}
+	full := filepath.Join(repo, "full")
+	build(t, repo, full, s, true)
+	if a, b := servedFiles(t, inc), servedFiles(t, full); !mapsEqual(a, b) {
+		t.Error("incremental and full builds differ")
+	}
+	checkTree(t, inc, "v1", filepath.Join(keys, "demo.pub.asc"))
+}
+
+func TestInvalidation(t *testing.T) {
+	demo := signer(t, "demo.sec.asc", "")
+	cases := []struct {
+		name   string
+		change func(t *testing.T, repo, out string)
+		signer *sign.Signer
+		fresh  []string // nil: all
+		note   string
+	}{
+		{"renamed file", func(t *testing.T, repo, out string) {
+			dir := filepath.Join(repo, "packages", "pipeline-demo-log-cleanup", "1.0.0")
+			os.Rename(filepath.Join(dir, "icon.svg"), filepath.Join(dir, "icon.png.tmp"))
+			os.Rename(filepath.Join(dir, "icon.png.tmp"), filepath.Join(dir, "icon.svg"))
+			// same name and bytes after all: a touch only; nothing rebuilt
+		}, demo, []string{}, ""},
+		{"renamed resource", func(t *testing.T, repo, out string) {
+			dir := filepath.Join(repo, "packages", "datapack-demo-cities", "1.0.0")
+			os.Rename(filepath.Join(dir, "cities.csv"), filepath.Join(dir, "towns.csv"))
+			spec, _ := os.ReadFile(filepath.Join(dir, "spec.json"))
+			os.WriteFile(filepath.Join(dir, "spec.json"), []byte(strings.ReplaceAll(string(spec), "cities.csv", "towns.csv")), 0o644)
+		}, demo, []string{"datapack-demo-cities@1.0.0"}, ""},
+		{"touched but same bytes", func(t *testing.T, repo, out string) {
+			p := filepath.Join(repo, "packages", "app-demo-word-count", "1.0.0", "spec.json")
+			os.Chtimes(p, timeZero, timeZero)
+		}, demo, []string{}, ""},
+		{"changed key", func(t *testing.T, repo, out string) {}, signer(t, "rsa3072.sec.asc", ""), nil, ""},
+		{"tampered output", func(t *testing.T, repo, out string) {
+			p := filepath.Join(out, "v1", "packages", "jdbc-driver-demo-sql", "1.0.0", "archive.zip")
+			os.Remove(p)
+			os.WriteFile(p, []byte("not the archive"), 0o644)
+		}, demo, []string{"jdbc-driver-demo-sql@1.0.0"}, ""},
+		{"tampered cache", func(t *testing.T, repo, out string) {
+			p := filepath.Join(out, builder.TreeMarker, builder.CacheFile)
+			data, _ := os.ReadFile(p)
+			os.WriteFile(p, []byte(strings.Replace(string(data), `"sha256":"`, `"sha256":"0`, 1)), 0o644)
+		}, demo, nil, "checksum does not match"},
+		{"truncated cache", func(t *testing.T, repo, out string) {
+			p := filepath.Join(out, builder.TreeMarker, builder.CacheFile)
+			data, _ := os.ReadFile(p)
+			os.WriteFile(p, data[:len(data)/2], 0o644)
+		}, demo, nil, "not valid JSON"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := copyExamples(t)
+			out := filepath.Join(repo, "dist")
+			build(t, repo, out, demo, false)
+			tc.change(t, repo, out)
+			rec := &recorder{}
+			_, err := builder.Build(context.Background(), builder.Options{Packages: filepath.Join(repo, "packages"), Out: out, Signer: tc.signer, Reporter: rec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(rec.fresh)
+			if tc.fresh == nil {
+				if len(rec.reused) != 0 {
+					t.Errorf("reused %v, want everything rebuilt", rec.reused)
+				}
+			} else if !slices.Equal(rec.fresh, tc.fresh) && !(len(rec.fresh) == 0 && len(tc.fresh) == 0) {
+				t.Errorf("rebuilt %v, want %v", rec.fresh, tc.fresh)
+			}
+			if tc.note != "" && (len(rec.notes) == 0 || !strings.Contains(strings.Join(rec.notes, "\n"), tc.note)) {
+				t.Errorf("notes %q, want one saying %q", rec.notes, tc.note)
+			}
+			pub := "demo.pub.asc"
+			if tc.name == "changed key" {
+				pub = "rsa3072.pub.asc"
+			}
+			checkTree(t, out, "v1", filepath.Join(keys, pub))
+		})
+	}
+}
+
+// TestCancelledBuildLeavesPreviousTree cancels a build after its first
+// version folder, as Ctrl-C would.
+func TestCancelledBuildLeavesPreviousTree(t *testing.T) {
+	s := signer(t, "demo.sec.asc", "")
+	repo := copyExamples(t)
+	out := filepath.Join(repo, "dist")
+	build(t, repo, out, s, false)
+	before := snapshot(t, out)
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := &recorder{onBuilt: cancel}
+	_, err := builder.Build(ctx, builder.Options{Packages: filepath.Join(repo, "packages"), Out: out, Signer: s, Reporter: rec, NoCache: true})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if !mapsEqual(before, snapshot(t, out)) {
+		t.Error("a cancelled build changed the previous tree")
+	}
+	if left, _ := filepath.Glob(filepath.Join(repo, ".dist.*")); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+var timeZero = mustTime("2001-02-03T04:05:06Z")
