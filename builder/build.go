@@ -299,14 +299,11 @@ func (b *build) write(ctx context.Context, root *os.Root, v *Version, dst string
 	files := catalog.Files{}
 	src := func(name string) string { return path.Join(v.rel, name) }
 	copyOne := func(name string, signed bool) error {
-		f, err := copyFile(ctx, root, src(name), filepath.Join(dst, name))
+		f, err := b.copyFile(ctx, root, src(name), filepath.Join(dst, name), signed)
 		if err != nil {
 			return err
 		}
 		files[name] = f
-		if signed {
-			return b.sign(filepath.Join(dst, name))
-		}
 		return nil
 	}
 	if err := copyOne(SpecFile, true); err != nil {
@@ -331,14 +328,11 @@ func (b *build) write(ctx context.Context, root *os.Root, v *Version, dst string
 		}
 	}
 	if (layout == ResourcesBoth || layout == ResourcesArchive) && len(v.Resources) > 0 {
-		f, err := writeArchive(ctx, root, v, filepath.Join(dst, ArchiveFile))
+		f, err := b.writeArchive(ctx, root, v, filepath.Join(dst, ArchiveFile))
 		if err != nil {
 			return nil, err
 		}
 		files[ArchiveFile] = f
-		if err := b.sign(filepath.Join(dst, ArchiveFile)); err != nil {
-			return nil, err
-		}
 	}
 	return files, nil
 }
@@ -371,13 +365,15 @@ func entry(v *Version, files catalog.Files) catalog.Entry {
 	return e
 }
 
-func copyFile(ctx context.Context, root *os.Root, src, dst string) (catalog.File, error) {
+// copyFile copies src (inside root) to dst, hashing it, and signing it when
+// signed is set, in one pass over the bytes.
+func (b *build) copyFile(ctx context.Context, root *os.Root, src, dst string, signed bool) (catalog.File, error) {
 	in, err := root.Open(src)
 	if err != nil {
 		return catalog.File{}, err
 	}
 	defer in.Close()
-	return writeFile(dst, func(w io.Writer) error {
+	return b.writeFile(dst, signed, func(w io.Writer) error {
 		_, err := io.Copy(w, ctxReader{ctx, in})
 		return err
 	})
@@ -401,7 +397,7 @@ type readCloser struct {
 	io.Closer
 }
 
-func writeArchive(ctx context.Context, root *os.Root, v *Version, dst string) (catalog.File, error) {
+func (b *build) writeArchive(ctx context.Context, root *os.Root, v *Version, dst string) (catalog.File, error) {
 	files := make([]archive.File, len(v.Resources))
 	for i, name := range v.Resources {
 		files[i] = archive.File{Name: name, Open: func() (io.ReadCloser, error) {
@@ -412,25 +408,54 @@ func writeArchive(ctx context.Context, root *os.Root, v *Version, dst string) (c
 			return readCloser{ctxReader{ctx, f}, f}, nil
 		}}
 	}
-	return writeFile(dst, func(w io.Writer) error { return archive.Create(w, files) })
+	return b.writeFile(dst, true, func(w io.Writer) error { return archive.Create(w, files) })
 }
 
-// writeFile creates dst with what fill writes, hashing the bytes on the way.
-func writeFile(dst string, fill func(io.Writer) error) (catalog.File, error) {
+// writeFile creates dst with what fill writes, hashing the bytes on the way
+// and, when signed is set and the build has a signer, signing them into
+// dst.asc (verified before it is written).
+func (b *build) writeFile(dst string, signed bool, fill func(io.Writer) error) (catalog.File, error) {
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return catalog.File{}, err
 	}
+	defer out.Close()
 	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(out, h)}
+	sinks := []io.Writer{out, h}
+	var stream *sign.Stream
+	if signed && b.opts.Signer != nil {
+		if stream, err = b.opts.Signer.NewStream(); err != nil {
+			return catalog.File{}, err
+		}
+		sinks = append(sinks, stream)
+	}
+	cw := &countWriter{w: io.MultiWriter(sinks...)}
 	if err := fill(cw); err != nil {
-		out.Close()
 		return catalog.File{}, err
 	}
 	if err := out.Close(); err != nil {
 		return catalog.File{}, err
 	}
+	if stream != nil {
+		if _, err := writeFileFunc(dst+".asc", stream.Finish); err != nil {
+			return catalog.File{}, fmt.Errorf("signing %s: %w", filepath.Base(dst), err)
+		}
+	}
 	return catalog.File{SHA256: hex.EncodeToString(h.Sum(nil)), Size: cw.n}, nil
+}
+
+// writeFileFunc creates file with what fill writes.
+func writeFileFunc(file string, fill func(io.Writer) error) (int64, error) {
+	out, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	cw := &countWriter{w: out}
+	if err := fill(cw); err != nil {
+		out.Close()
+		return 0, err
+	}
+	return cw.n, out.Close()
 }
 
 type countWriter struct {
@@ -442,37 +467,6 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// sign writes file.asc and verifies it against the file on disk.
-func (b *build) sign(file string) error {
-	s := b.opts.Signer
-	if s == nil {
-		return nil
-	}
-	in, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	sig, err := os.OpenFile(file+".asc", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	defer sig.Close()
-	if err := s.Sign(sig, in); err != nil {
-		return fmt.Errorf("signing %s: %w", filepath.Base(file), err)
-	}
-	if _, err := in.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	if _, err := sig.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	if err := s.Verify(in, sig); err != nil {
-		return fmt.Errorf("the signature just made for %s does not verify: %w", filepath.Base(file), err)
-	}
-	return nil
 }
 
 // catalogs writes everything above the version folders.
@@ -497,7 +491,7 @@ func (b *build) catalogs() error {
 		return err
 	}
 	if b.opts.Signer != nil {
-		if _, err := writeFile(filepath.Join(b.api, "keys.asc"), b.opts.Signer.PublicKey); err != nil {
+		if _, err := writeFileFunc(filepath.Join(b.api, "keys.asc"), b.opts.Signer.PublicKey); err != nil {
 			return err
 		}
 	}
@@ -518,10 +512,11 @@ func (b *build) writeJSON(file string, v any, signed bool) error {
 	if err := writeBytes(file, data); err != nil {
 		return err
 	}
-	if !signed || b.keepSignature(file, data) {
+	if !signed || b.opts.Signer == nil || b.keepSignature(file, data) {
 		return nil
 	}
-	return b.sign(file)
+	_, err = writeFileFunc(file+".asc", func(w io.Writer) error { return b.opts.Signer.Sign(w, bytes.NewReader(data)) })
+	return err
 }
 
 // keepSignature links the previous tree's signature of a file whose bytes
@@ -608,7 +603,7 @@ func (b *build) categories() ([]catalog.Category, error) {
 		c := catalog.Category{Name: name}
 		if root != nil && schema.CheckFileName(name) == "" {
 			if info, err := root.Lstat(path.Join(name, "icon.png")); err == nil && info.Mode().IsRegular() {
-				if _, err := copyFile(context.Background(), root, path.Join(name, "icon.png"), filepath.Join(mkdir(b.api, "categories", name), "icon.png")); err != nil {
+				if _, err := b.copyFile(context.Background(), root, path.Join(name, "icon.png"), filepath.Join(mkdir(b.api, "categories", name), "icon.png"), false); err != nil {
 					return nil, err
 				}
 				c.HasIcon = true

@@ -5,8 +5,10 @@ package sign
 import (
 	"bytes"
 	"crypto"
+	"encoding"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strings"
 	"time"
@@ -274,13 +276,17 @@ func (s *Signer) PublicKey(w io.Writer) error {
 	return err
 }
 
-// Sign writes an armored detached signature of message to w.
+// Sign writes an armored detached signature of message to w, verified
+// before it is written.
 func (s *Signer) Sign(w io.Writer, message io.Reader) error {
-	if err := openpgp.ArmoredDetachSign(w, s.entity, message, s.config); err != nil {
+	st, err := s.NewStream()
+	if err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	if _, err := io.Copy(st, message); err != nil {
+		return err
+	}
+	return st.Finish(w)
 }
 
 // Verify checks an armored detached signature made by this signer.
@@ -317,4 +323,66 @@ func Verify(keyring openpgp.KeyRing, message, signature io.Reader, now time.Time
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	return nil
+}
+
+// Stream signs the bytes written to it, so a file can be copied, hashed and
+// signed in one pass. Finish makes the signature and verifies it against
+// the same digest before writing it.
+type Stream struct {
+	s   *Signer
+	h   hash.Hash
+	sig *packet.Signature
+}
+
+// NewStream starts a detached binary signature.
+func (s *Signer) NewStream() (*Stream, error) {
+	pk := s.key.PublicKey
+	sig := &packet.Signature{
+		Version:           pk.Version,
+		SigType:           packet.SigTypeBinary,
+		PubKeyAlgo:        pk.PubKeyAlgo,
+		Hash:              Hash,
+		CreationTime:      s.config.Now(),
+		IssuerKeyId:       &pk.KeyId,
+		IssuerKeyVersion:  uint8(pk.Version),
+		IssuerFingerprint: pk.Fingerprint,
+	}
+	h, err := sig.PrepareSign(s.config)
+	if err != nil {
+		return nil, err
+	}
+	return &Stream{s: s, h: h, sig: sig}, nil
+}
+
+func (st *Stream) Write(p []byte) (int, error) { return st.h.Write(p) }
+
+// Finish signs what was written, checks the signature with the public key,
+// and writes it armored to w.
+func (st *Stream) Finish(w io.Writer) error {
+	state, err := st.h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return err
+	}
+	check := Hash.New()
+	if err := check.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		return err
+	}
+	if err := st.sig.Sign(st.h, st.s.key.PrivateKey, st.s.config); err != nil {
+		return err
+	}
+	if err := st.s.key.PublicKey.VerifySignature(check, st.sig); err != nil {
+		return fmt.Errorf("%w: the signature just made does not verify: %v", ErrBadSignature, err)
+	}
+	aw, err := armor.Encode(w, openpgp.SignatureType, nil)
+	if err != nil {
+		return err
+	}
+	if err := st.sig.Serialize(aw); err != nil {
+		return err
+	}
+	if err := aw.Close(); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n")
+	return err
 }
