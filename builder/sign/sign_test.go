@@ -17,9 +17,11 @@ import (
 
 const keys = "../../testdata/keys"
 
+func readKey(name string) ([]byte, error) { return os.ReadFile(filepath.Join(keys, name)) }
+
 func read(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(keys, name))
+	b, err := readKey(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,69 @@
+package catalog_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/market-dev/market/builder/catalog"
+)
+
+func entries(n int) []catalog.Entry {
+	es := make([]catalog.Entry, n)
+	for i := range es {
+		v := fmt.Sprintf("1.%d.0", i%10)
+		es[n-1-i] = catalog.Entry{
+			Name: fmt.Sprintf("pkg-%05d", i/10), Version: v, SemVer: semver.MustParse(v),
+			Description: "A <b>description</b> & more", Label: "L", Author: "A", Org: "O",
+			Created: 1600000000, Categories: []string{"x"},
+			Files: catalog.Files{"spec.json": {SHA256: "ab", Size: 1}, "archive.zip": {SHA256: "cd", Size: 2}},
+		}
+	}
+	return es
+}
+
+func TestSortAndEncode(t *testing.T) {
+	es := entries(30)
+	catalog.Sort(es)
+	if es[0].Name != "pkg-00000" || es[0].Version != "1.9.0" || es[9].Version != "1.0.0" || es[10].Name != "pkg-00001" {
+		t.Errorf("order: %s@%s, %s@%s, %s@%s", es[0].Name, es[0].Version, es[9].Name, es[9].Version, es[10].Name, es[10].Version)
+	}
+	data, err := catalog.Encode(es[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(data, []byte("}\n]\n")) || !bytes.Contains(data, []byte("<b>description</b> & more")) {
+		t.Errorf("not canonical:\n%s", data)
+	}
+	// The CDAP fields come first, in the Java packager's order.
+	var keys []string
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.Token()
+	dec.Token()
+	for dec.More() {
+		k, _ := dec.Token()
+		keys = append(keys, k.(string))
+		var skip json.RawMessage
+		dec.Decode(&skip)
+	}
+	want := "name version description label author org created beta categories paid files"
+	if got := fmt.Sprint(keys); got != "["+want+"]" {
+		t.Errorf("keys %v, want %s", keys, want)
+	}
+	if got := catalog.Dedupe([]string{"b", "a", "b", "c", "a"}); fmt.Sprint(got) != "[b a c]" {
+		t.Errorf("Dedupe = %v", got)
+	}
+}
+
+func BenchmarkEncode10000(b *testing.B) {
+	es := entries(10000)
+	catalog.Sort(es)
+	for b.Loop() {
+		if _, err := catalog.Encode(es); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
