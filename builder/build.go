@@ -3,6 +3,7 @@
 package builder
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -176,10 +177,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	return &Result{Out: opts.Out, Versions: len(t.Versions), Reused: b.reused, Problems: t.Problems, Duration: time.Since(start)}, nil
 }
 
-// checkOut refuses an output directory that overlaps the packages directory.
+// checkOut refuses an output directory that overlaps the packages
+// directory, comparing real paths so a symlink cannot route one into the other.
 func checkOut(packages, out string) error {
-	p, err1 := filepath.Abs(packages)
-	o, err2 := filepath.Abs(out)
+	p, err1 := realPath(packages)
+	o, err2 := realPath(out)
 	if err := errors.Join(err1, err2); err != nil {
 		return &ConfigError{"", err}
 	}
@@ -191,6 +193,24 @@ func checkOut(packages, out string) error {
 		return &ConfigError{out, fmt.Errorf("the output directory overlaps the packages directory %s; nothing is ever written into the source tree", packages)}
 	}
 	return nil
+}
+
+// realPath resolves symlinks in the longest existing prefix of path.
+func realPath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if dir == filepath.Dir(dir) {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
 }
 
 type build struct {
@@ -421,7 +441,8 @@ func (b *build) writeFile(dst string, signed bool, fill func(io.Writer) error) (
 	}
 	defer out.Close()
 	h := sha256.New()
-	sinks := []io.Writer{out, h}
+	buf := bufio.NewWriterSize(out, 256<<10) // archive/zip writes in small pieces
+	sinks := []io.Writer{buf, h}
 	var stream *sign.Stream
 	if signed && b.opts.Signer != nil {
 		if stream, err = b.opts.Signer.NewStream(); err != nil {
@@ -431,6 +452,9 @@ func (b *build) writeFile(dst string, signed bool, fill func(io.Writer) error) (
 	}
 	cw := &countWriter{w: io.MultiWriter(sinks...)}
 	if err := fill(cw); err != nil {
+		return catalog.File{}, err
+	}
+	if err := buf.Flush(); err != nil {
 		return catalog.File{}, err
 	}
 	if err := out.Close(); err != nil {

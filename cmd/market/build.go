@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,7 @@ func newBuild() *cobra.Command {
 	var config string
 	var key keyFlags
 	var unsigned, quiet bool
+	var cpuProfile string
 	c := &cobra.Command{
 		Use:   "build (--key FILE | --unsigned)",
 		Short: "Validate, then write the signed static tree",
@@ -40,6 +42,15 @@ from the command line.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			stderr := cmd.ErrOrStderr()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return usageError{err}
+				}
+				defer f.Close()
+				pprof.StartCPUProfile(f)
+				defer pprof.StopCPUProfile()
+			}
 			if err := loadConfig(&opts, config); err != nil {
 				return err
 			}
@@ -80,6 +91,8 @@ from the command line.
 	f.BoolVar(&unsigned, "unsigned", false, "build without signatures (for local previews only)")
 	f.BoolVar(&opts.NoCache, "no-cache", false, "rebuild every version folder, ignoring the previous build's cache")
 	f.BoolVar(&quiet, "quiet", false, "print only problems and the final line")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the build to this file")
+	f.MarkHidden("cpuprofile")
 	key.register(c)
 	return c
 }

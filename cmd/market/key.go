@@ -32,6 +32,12 @@ unprotected: store it as a CI secret) and the armored public key to FILE.pub.asc
 			if name == "" || email == "" || out == "" {
 				return usagef("--name, --email and --out are required")
 			}
+			pubFile := out + ".pub.asc"
+			for _, p := range []string{out, pubFile} {
+				if _, err := os.Lstat(p); err == nil {
+					return usagef("%s exists; market key generate never overwrites a key", p)
+				}
+			}
 			sec, pub, err := sign.Generate(name, email, algo)
 			if err != nil {
 				return usageError{err}
@@ -47,8 +53,15 @@ unprotected: store it as a CI secret) and the armored public key to FILE.pub.asc
 			if err := f.Close(); err != nil {
 				return err
 			}
-			pubFile := out + ".pub.asc"
-			if err := os.WriteFile(pubFile, pub, 0o644); err != nil {
+			pf, err := os.OpenFile(pubFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				return usageError{err}
+			}
+			if _, err := pf.Write(pub); err != nil {
+				pf.Close()
+				return err
+			}
+			if err := pf.Close(); err != nil {
 				return err
 			}
 			s, err := sign.Load(sec, sign.Options{})
