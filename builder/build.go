@@ -71,9 +71,11 @@ type Options struct {
 type Result struct {
 	Out      string
 	Versions int
-	Reused   int          // versions whose outputs were reused from the previous build
-	Problems problem.List // warnings only, on success
-	Duration time.Duration
+	Reused   int // versions whose outputs were reused from the previous build
+	// Unchanged says the previous tree already was the result: nothing was written.
+	Unchanged bool
+	Problems  problem.List // warnings only, on success
+	Duration  time.Duration
 }
 
 func (o *Options) defaults() error {
@@ -165,6 +167,24 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	opts.Reporter.Start(len(t.Versions))
+	if b.prev != nil {
+		// When nothing changed, the tree stays as it is: not a file is written.
+		b.dry = true
+		err := b.run(ctx)
+		if err == nil {
+			for _, v := range t.Versions {
+				opts.Reporter.Built(v.Name, v.Version.String(), true)
+			}
+			return &Result{Out: opts.Out, Versions: len(t.Versions), Reused: len(t.Versions), Unchanged: true, Problems: t.Problems, Duration: time.Since(start)}, nil
+		}
+		if !errors.Is(err, errChanged) {
+			return nil, err
+		}
+		if err := emptyDir(tmp); err != nil {
+			return nil, err
+		}
+		b.dry = false
+	}
 	if err := b.run(ctx); err != nil {
 		return nil, err
 	}
@@ -223,7 +243,13 @@ type build struct {
 	entries []catalog.Entry
 	records []*cachedVersion
 	reused  int
+	// dry checks whether the previous tree is already the result, writing
+	// nothing under packages/; run then fails with errChanged if it is not.
+	dry bool
 }
+
+// errChanged ends a dry run: something differs from the previous tree.
+var errChanged = errors.New("the tree changed")
 
 func (b *build) run(ctx context.Context) error {
 	root, err := os.OpenRoot(b.opts.Packages)
@@ -243,12 +269,17 @@ func (b *build) run(ctx context.Context) error {
 				return err
 			}
 			rec, err := b.version(gctx, root, v)
+			if errors.Is(err, errChanged) {
+				return err
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.Dir, err)
 			}
 			b.records[i], reused[i] = &rec.cachedVersion, rec.reused
 			b.entries[i] = entry(v, rec.Files)
-			b.opts.Reporter.Built(v.Name, v.Version.String(), rec.reused)
+			if !b.dry {
+				b.opts.Reporter.Built(v.Name, v.Version.String(), rec.reused)
+			}
 			return nil
 		})
 	}
@@ -263,8 +294,19 @@ func (b *build) run(ctx context.Context) error {
 		}
 	}
 	catalog.Sort(b.entries)
+	if b.dry && len(b.prev.Versions) != n {
+		return errChanged // a version folder was removed
+	}
 	if err := b.catalogs(); err != nil {
 		return err
+	}
+	if b.dry {
+		same, err := sameTopLevel(b.dir, b.opts.Out, b.opts.Config.API)
+		if err != nil || !same {
+			return errChanged
+		}
+		// Keep the input states fresh so the next build need not rehash.
+		return next.write(b.opts.Out)
 	}
 	return next.write(b.dir)
 }
@@ -287,6 +329,12 @@ func (b *build) version(ctx context.Context, root *os.Root, v *Version) (*versio
 		signer = b.opts.Signer.SigningFingerprint()
 	}
 	key := inputKey(signer, b.opts.Config.Resources, inputs)
+	if b.dry {
+		if prev == nil || prev.Key != key || !intact(filepath.Join(b.prevAPI, rel), prev) {
+			return nil, errChanged
+		}
+		return &versionRecord{cachedVersion{Key: key, Inputs: inputs, Outputs: prev.Outputs, Files: prev.Files}, true}, nil
+	}
 	if prev != nil && prev.Key == key {
 		if reuse(filepath.Join(b.prevAPI, rel), dst, prev) {
 			return &versionRecord{cachedVersion{Key: key, Inputs: inputs, Outputs: prev.Outputs, Files: prev.Files}, true}, nil

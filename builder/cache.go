@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -193,11 +194,8 @@ func (v *Version) inputs() []string {
 // new tree, when every one of them is still on disk as it was written.
 // It returns false, having linked nothing that matters, otherwise.
 func reuse(prevDir, newDir string, prev *cachedVersion) bool {
-	for _, out := range prev.Outputs {
-		info, err := os.Lstat(filepath.Join(prevDir, out.Name))
-		if err != nil || !info.Mode().IsRegular() || !stateOf(out.Name, info, false).sameFile(out) {
-			return false
-		}
+	if !intact(prevDir, prev) {
+		return false
 	}
 	if err := os.MkdirAll(newDir, 0o755); err != nil {
 		return false
@@ -208,6 +206,81 @@ func reuse(prevDir, newDir string, prev *cachedVersion) bool {
 		}
 	}
 	return true
+}
+
+// intact reports whether every output a previous build recorded for a
+// version is still on disk as it was written.
+func intact(prevDir string, prev *cachedVersion) bool {
+	for _, out := range prev.Outputs {
+		info, err := os.Lstat(filepath.Join(prevDir, out.Name))
+		if err != nil || !info.Mode().IsRegular() || !stateOf(out.Name, info, false).sameFile(out) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameTopLevel reports whether the previous tree old holds exactly the files
+// a dry run wrote into dir, byte for byte, outside the version folders
+// (<api>/packages) and the bookkeeping folder.
+func sameTopLevel(dir, old, api string) (bool, error) {
+	skip := func(rel string) bool {
+		return rel == TreeMarker || rel == filepath.Join(api, "packages")
+	}
+	listed := map[string]bool{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if skip(rel) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return nil
+		}
+		listed[rel] = true
+		a, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join(old, rel))
+		if err != nil || !bytes.Equal(a, b) {
+			return errChanged
+		}
+		return nil
+	})
+	if err != nil {
+		return false, nil
+	}
+	err = filepath.WalkDir(old, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(old, p)
+		if skip(rel) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && !listed[rel] {
+			return errChanged
+		}
+		return nil
+	})
+	return err == nil, nil
+}
+
+// emptyDir removes everything inside dir.
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // outputStates records the files just written for a version.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/market-dev/market/builder"
@@ -114,9 +115,18 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	repo := copyExamples(t)
 	inc := filepath.Join(repo, "inc")
 	build(t, repo, inc, s, false)
+	before := snapshot(t, inc)
+	inode := inodeOf(t, filepath.Join(inc, "v1", "packages.json"))
 	rec := build(t, repo, inc, s, false)
 	if len(rec.fresh) != 0 || len(rec.reused) != 7 {
 		t.Fatalf("no-change rebuild: fresh %v, reused %d", rec.fresh, len(rec.reused))
+	}
+	// Nothing changed, so nothing was replaced: the same files, the same inodes.
+	after := snapshot(t, inc)
+	delete(before, filepath.Join(inc, builder.TreeMarker, builder.CacheFile))
+	delete(after, filepath.Join(inc, builder.TreeMarker, builder.CacheFile))
+	if !mapsEqual(before, after) || inodeOf(t, filepath.Join(inc, "v1", "packages.json")) != inode {
+		t.Error("a no-change rebuild rewrote the tree")
 	}
 	// Change one file, then compare the incremental result with a full build.
 	write(t, filepath.Join(repo, "packages", "datapack-demo-cities", "1.0.0", "cities.csv"), "city,country\nOslo,NO\n")
@@ -228,3 +238,12 @@ func TestCancelledBuildLeavesPreviousTree(t *testing.T) {
 }
 
 var timeZero = mustTime("2001-02-03T04:05:06Z")
+
+func inodeOf(t *testing.T, file string) uint64 {
+	t.Helper()
+	info, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Sys().(*syscall.Stat_t).Ino
+}

@@ -78,8 +78,12 @@ from the command line.
 			if opts.Signer != nil {
 				signedBy = "signed by " + opts.Signer.SigningFingerprint()
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "market: built %d version(s), %d reused from cache, into %s (%s) in %.2fs\n",
-				res.Versions, res.Reused, res.Out, signedBy, res.Duration.Seconds())
+			unchanged := ""
+			if res.Unchanged {
+				unchanged = ", unchanged: nothing written"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "market: built %d version(s), %d reused from cache, into %s (%s%s) in %.2fs\n",
+				res.Versions, res.Reused, res.Out, signedBy, unchanged, res.Duration.Seconds())
 			return nil
 		},
 	}
