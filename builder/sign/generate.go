@@ -3,9 +3,9 @@ package sign
 import (
 	"bytes"
 	"fmt"
+	"io"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
@@ -34,30 +34,11 @@ func Generate(name, email, algo string) (secret, public []byte, err error) {
 		return nil, nil, err
 	}
 	var sec, pub bytes.Buffer
-	if err := armored(&sec, openpgp.PrivateKeyType, func(w *bytes.Buffer) error { return e.SerializePrivate(w, cfg) }); err != nil {
+	if err := writeArmored(&sec, openpgp.PrivateKeyType, func(w io.Writer) error { return e.SerializePrivate(w, cfg) }); err != nil {
 		return nil, nil, err
 	}
-	if err := armored(&pub, openpgp.PublicKeyType, func(w *bytes.Buffer) error { return e.Serialize(w) }); err != nil {
+	if err := writeArmored(&pub, openpgp.PublicKeyType, e.Serialize); err != nil {
 		return nil, nil, err
 	}
 	return sec.Bytes(), pub.Bytes(), nil
-}
-
-func armored(out *bytes.Buffer, blockType string, write func(*bytes.Buffer) error) error {
-	var raw bytes.Buffer
-	if err := write(&raw); err != nil {
-		return err
-	}
-	w, err := armor.Encode(out, blockType, nil)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(raw.Bytes()); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	out.WriteString("\n")
-	return nil
 }

@@ -262,11 +262,17 @@ func (s *Signer) SigningFingerprint() string { return fingerprint(s.key.PublicKe
 
 // PublicKey writes the armored public key (certificate) of the signer.
 func (s *Signer) PublicKey(w io.Writer) error {
-	aw, err := armor.Encode(w, openpgp.PublicKeyType, nil)
+	return writeArmored(w, openpgp.PublicKeyType, s.entity.Serialize)
+}
+
+// writeArmored writes what write produces as an armored block of blockType,
+// followed by a newline.
+func writeArmored(w io.Writer, blockType string, write func(io.Writer) error) error {
+	aw, err := armor.Encode(w, blockType, nil)
 	if err != nil {
 		return err
 	}
-	if err := s.entity.Serialize(aw); err != nil {
+	if err := write(aw); err != nil {
 		return err
 	}
 	if err := aw.Close(); err != nil {
@@ -373,16 +379,5 @@ func (st *Stream) Finish(w io.Writer) error {
 	if err := st.s.key.PublicKey.VerifySignature(check, st.sig); err != nil {
 		return fmt.Errorf("%w: the signature just made does not verify: %v", ErrBadSignature, err)
 	}
-	aw, err := armor.Encode(w, openpgp.SignatureType, nil)
-	if err != nil {
-		return err
-	}
-	if err := st.sig.Serialize(aw); err != nil {
-		return err
-	}
-	if err := aw.Close(); err != nil {
-		return err
-	}
-	_, err = io.WriteString(w, "\n")
-	return err
+	return writeArmored(w, openpgp.SignatureType, st.sig.Serialize)
 }

@@ -42,26 +42,10 @@ unprotected: store it as a CI secret) and the armored public key to FILE.pub.asc
 			if err != nil {
 				return usageError{err}
 			}
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return usageError{err}
-			}
-			if _, err := f.Write(sec); err != nil {
-				f.Close()
+			if err := createNew(out, sec, 0o600); err != nil {
 				return err
 			}
-			if err := f.Close(); err != nil {
-				return err
-			}
-			pf, err := os.OpenFile(pubFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-			if err != nil {
-				return usageError{err}
-			}
-			if _, err := pf.Write(pub); err != nil {
-				pf.Close()
-				return err
-			}
-			if err := pf.Close(); err != nil {
+			if err := createNew(pubFile, pub, 0o644); err != nil {
 				return err
 			}
 			s, err := sign.Load(sec, sign.Options{})
@@ -77,4 +61,17 @@ unprotected: store it as a CI secret) and the armored public key to FILE.pub.asc
 	c.Flags().StringVar(&algo, "algo", sign.Ed25519, "ed25519 or rsa4096")
 	c.Flags().StringVar(&out, "out", "", "secret key file to create")
 	return c
+}
+
+// createNew writes data to a file that must not exist yet.
+func createNew(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return usageError{err}
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
