@@ -320,7 +320,10 @@ func (b *build) version(ctx context.Context, root *os.Root, v *Version) (*versio
 	if b.prev != nil {
 		prev = b.prev.Versions[v.rel]
 	}
-	inputs, err := hashInputs(root, v, prev)
+	// Without a previous build to compare with, input digests come from
+	// the copies the build makes anyway, unless resources are only zipped.
+	deferHash := prev == nil && !b.dry && b.opts.Config.Resources != ResourcesArchive
+	inputs, err := hashInputs(root, v, prev, !deferHash)
 	if err != nil {
 		return nil, err
 	}
@@ -346,6 +349,12 @@ func (b *build) version(ctx context.Context, root *os.Root, v *Version) (*versio
 	files, err := b.write(ctx, root, v, dst)
 	if err != nil {
 		return nil, err
+	}
+	if deferHash {
+		for i := range inputs {
+			inputs[i].SHA256 = files[inputs[i].Name].SHA256
+		}
+		key = inputKey(signer, b.opts.Config.Resources, inputs)
 	}
 	outputs, err := outputStates(dst)
 	if err != nil {

@@ -128,9 +128,10 @@ func inputKey(signer, layout string, inputs []fileState) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// hashInputs states and hashes a version folder's files, reusing the hash a
-// previous build recorded for a file whose state is unchanged.
-func hashInputs(root *os.Root, v *Version, prev *cachedVersion) ([]fileState, error) {
+// hashInputs states a version folder's files and, when hash is set, hashes
+// them, reusing the hash a previous build recorded for a file whose state
+// is unchanged.
+func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) ([]fileState, error) {
 	names := v.inputs()
 	states := make([]fileState, 0, len(names))
 	var known map[string]fileState
@@ -152,7 +153,7 @@ func hashInputs(root *os.Root, v *Version, prev *cachedVersion) ([]fileState, er
 		st := stateOf(name, info, true)
 		if old, ok := known[name]; ok && old.sameFile(st) {
 			st.SHA256 = old.SHA256
-		} else {
+		} else if hash {
 			sum, err := hashFile(root, rel)
 			if err != nil {
 				return nil, err
