@@ -122,7 +122,7 @@ func Validate(opts Options) (*Tree, error) {
 }
 
 func scan(opts Options) (*Tree, error) {
-	t, err := Scan(opts.Packages, opts.Config, opts.Now)
+	t, err := Scan(opts.Packages, opts.Config, opts.Now, opts.Jobs)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ const CacheFile = "cache.json"
 type cache struct {
 	Format   int                       `json:"format"`
 	Sum      string                    `json:"sum"`
-	Versions map[string]*cachedVersion `json:"versions"`
+	Versions map[string]*cachedVersion `json:"-"`
 }
 
 // cachedVersion records one version folder: the key of its inputs, the
@@ -71,6 +71,8 @@ func (a fileState) sameFile(b fileState) bool {
 }
 
 // loadCache reads the previous tree's cache; any problem means no cache.
+// The file is a header line {"format", "sum"} and then the versions as
+// JSON; sum is the SHA-256 of those bytes.
 func loadCache(out string) (*cache, string) {
 	data, err := os.ReadFile(filepath.Join(out, TreeMarker, CacheFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -79,41 +81,36 @@ func loadCache(out string) (*cache, string) {
 	if err != nil {
 		return nil, fmt.Sprintf("build cache ignored: %v", err)
 	}
+	head, body, _ := bytes.Cut(data, []byte("\n"))
+	body = bytes.TrimSuffix(body, []byte("\n"))
 	var c cache
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, "build cache ignored: it is not valid JSON"
+	if err := json.Unmarshal(head, &c); err != nil {
+		return nil, "build cache ignored: its header is not valid JSON"
 	}
 	if c.Format != FormatVersion {
 		return nil, fmt.Sprintf("build cache ignored: written by format %d, this is format %d", c.Format, FormatVersion)
 	}
-	sum, err := c.sum()
-	if err != nil || sum != c.Sum {
+	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != c.Sum {
 		return nil, "build cache ignored: its checksum does not match (edited or damaged)"
+	}
+	if err := json.Unmarshal(body, &c.Versions); err != nil {
+		return nil, "build cache ignored: it is not valid JSON"
 	}
 	return &c, ""
 }
 
-func (c *cache) sum() (string, error) {
-	data, err := json.Marshal(c.Versions)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.Sum256(data)
-	return hex.EncodeToString(h[:]), nil
-}
-
 func (c *cache) write(dir string) error {
-	c.Format = FormatVersion
-	sum, err := c.sum()
+	body, err := json.Marshal(c.Versions)
 	if err != nil {
 		return err
 	}
-	c.Sum = sum
-	data, err := json.Marshal(c)
+	sum := sha256.Sum256(body)
+	c.Format, c.Sum = FormatVersion, hex.EncodeToString(sum[:])
+	head, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	return writeBytes(filepath.Join(dir, TreeMarker, CacheFile), data)
+	return writeBytes(filepath.Join(dir, TreeMarker, CacheFile), slices.Concat(head, []byte("\n"), body, []byte("\n")))
 }
 
 // inputKey digests everything a version folder's outputs depend on: the

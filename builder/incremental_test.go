@@ -182,7 +182,7 @@ func TestInvalidation(t *testing.T) {
 			p := filepath.Join(out, builder.TreeMarker, builder.CacheFile)
 			data, _ := os.ReadFile(p)
 			os.WriteFile(p, data[:len(data)/2], 0o644)
-		}, demo, nil, "not valid JSON"},
+		}, demo, nil, "checksum does not match"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

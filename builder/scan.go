@@ -11,10 +11,13 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/market-dev/market/builder/archive"
 	"github.com/market-dev/market/builder/problem"
@@ -57,7 +60,8 @@ type Tree struct {
 
 // Scan reads and checks every version folder under dir, collecting all
 // problems. Versions with errors are left out of the tree.
-func Scan(dir string, cfg *Config, now time.Time) (*Tree, error) {
+// Package folders are read by up to jobs goroutines (0: GOMAXPROCS).
+func Scan(dir string, cfg *Config, now time.Time, jobs int) (*Tree, error) {
 	t := &Tree{Dir: dir}
 	info, err := os.Lstat(dir)
 	if err != nil {
@@ -74,7 +78,12 @@ func Scan(dir string, cfg *Config, now time.Time) (*Tree, error) {
 	s := scanner{root: root, dir: dir, cfg: cfg, now: now, probs: &t.Problems}
 	names := s.folders(".", dir, "only package folders may sit in the packages directory")
 	clash := s.caseCollisions(dir, names)
-	for _, name := range names {
+	// Each package folder is read on its own, into its own slots.
+	found := make([][]*Version, len(names))
+	probs := make([]problem.List, len(names))
+	var g errgroup.Group
+	g.SetLimit(cmp.Or(jobs, runtime.GOMAXPROCS(0)))
+	for i, name := range names {
 		if clash[name] {
 			continue
 		}
@@ -82,7 +91,17 @@ func Scan(dir string, cfg *Config, now time.Time) (*Tree, error) {
 			s.probs.Add(filepath.Join(dir, name), "", "package name %q is not allowed: want [A-Za-z0-9][A-Za-z0-9._-]*, at most %d bytes (MaxNameLength)", name, MaxNameLength)
 			continue
 		}
-		t.Versions = append(t.Versions, s.pkg(name)...)
+		g.Go(func() error {
+			ps := s
+			ps.probs = &probs[i]
+			found[i] = ps.pkg(name)
+			return nil
+		})
+	}
+	g.Wait()
+	for i := range names {
+		t.Versions = append(t.Versions, found[i]...)
+		t.Problems = append(t.Problems, probs[i]...)
 	}
 	slices.SortFunc(t.Versions, func(a, b *Version) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), b.Version.Compare(a.Version))
