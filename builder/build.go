@@ -5,6 +5,7 @@ package builder
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -83,14 +84,14 @@ func (o *Options) defaults() error {
 		o.Packages = "packages"
 	}
 	if o.Config == nil {
-		cfg, err := LoadConfig(filepath.Join(filepath.Dir(filepath.Clean(o.Packages)), ConfigFile))
+		cfg, err := LoadConfig(filepath.Join(o.repo(), ConfigFile))
 		if err != nil {
 			return err
 		}
 		o.Config = cfg
 	}
 	if o.Out == "" {
-		o.Out = filepath.Join(filepath.Dir(filepath.Clean(o.Packages)), cmpOr(o.Config.Out, "dist"))
+		o.Out = filepath.Join(o.repo(), cmp.Or(o.Config.Out, "dist"))
 	}
 	if o.Jobs <= 0 {
 		o.Jobs = runtime.GOMAXPROCS(0)
@@ -104,12 +105,9 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
+// repo is the repository root: the folder that holds the packages
+// directory, market.yaml and categories/.
+func (o *Options) repo() string { return filepath.Dir(filepath.Clean(o.Packages)) }
 
 // Validate checks the packages directory and returns every problem found.
 // The error is a *ConfigError for unusable options, nil otherwise: callers
@@ -126,10 +124,8 @@ func scan(opts Options) (*Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	root := filepath.Dir(filepath.Clean(opts.Packages))
-	if _, err := os.Stat(filepath.Join(root, "categories.json")); err == nil {
-		opts.Reporter.Note(fmt.Sprintf("%s is ignored: the build writes %s/categories.json from the specs",
-			filepath.Join(root, "categories.json"), opts.Config.API))
+	if committed := filepath.Join(opts.repo(), "categories.json"); fileExists(committed) {
+		opts.Reporter.Note(fmt.Sprintf("%s is ignored: the build writes %s/categories.json from the specs", committed, opts.Config.API))
 	}
 	return t, nil
 }
@@ -579,7 +575,7 @@ func (b *build) catalogs() error {
 	if err := writeBytes(filepath.Join(b.dir, ".market", "tree.json"), []byte(fmt.Sprintf("{\n  \"format\": %d,\n  \"api\": %q\n}\n", FormatVersion, cfg.API))); err != nil {
 		return err
 	}
-	return site.Render(b.dir, site.Data{Title: cmpOr(cfg.Title, "Package marketplace"), API: cfg.API, Entries: b.entries})
+	return site.Render(b.dir, site.Data{Title: cmp.Or(cfg.Title, "Package marketplace"), API: cfg.API, Entries: b.entries})
 }
 
 // FormatVersion changes whenever the same input would give different output bytes.
@@ -673,7 +669,7 @@ func (b *build) categories() ([]catalog.Category, error) {
 		slices.Sort(names)
 	}
 	cats := make([]catalog.Category, 0, len(names))
-	repo := filepath.Join(filepath.Dir(filepath.Clean(b.opts.Packages)), "categories")
+	repo := filepath.Join(b.opts.repo(), "categories")
 	root, err := os.OpenRoot(repo)
 	if err != nil {
 		root = nil // no category icons
@@ -684,7 +680,11 @@ func (b *build) categories() ([]catalog.Category, error) {
 		c := catalog.Category{Name: name}
 		if root != nil && schema.CheckFileName(name) == "" {
 			if info, err := root.Lstat(path.Join(name, "icon.png")); err == nil && info.Mode().IsRegular() {
-				if _, err := b.copyFile(context.Background(), root, path.Join(name, "icon.png"), filepath.Join(mkdir(b.api, "categories", name), "icon.png"), false); err != nil {
+				dst := filepath.Join(b.api, "categories", name)
+				if err := os.MkdirAll(dst, 0o755); err != nil {
+					return nil, err
+				}
+				if _, err := b.copyFile(context.Background(), root, path.Join(name, "icon.png"), filepath.Join(dst, "icon.png"), false); err != nil {
 					return nil, err
 				}
 				c.HasIcon = true
@@ -695,8 +695,7 @@ func (b *build) categories() ([]catalog.Category, error) {
 	return cats, nil
 }
 
-func mkdir(parts ...string) string {
-	d := filepath.Join(parts...)
-	os.MkdirAll(d, 0o755)
-	return d
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

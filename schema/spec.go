@@ -249,7 +249,7 @@ func (s *Spec) check(file string, now time.Time, probs *problem.List) {
 		}
 	}
 	for _, f := range s.Files() {
-		if msg := checkFileName(f.Name); msg != "" {
+		if msg := CheckFileName(f.Name); msg != "" {
 			probs.Add(file, f.Pointer, "file name %q %s", f.Name, msg)
 		}
 	}
@@ -268,8 +268,8 @@ func checkVersionOrRange(file, ptr, s string, probs *problem.List) {
 	}
 }
 
-// checkFileName returns why name cannot be a file of a version folder, or "".
-func checkFileName(name string) string {
+// CheckFileName returns why name cannot be a file of a version folder, or "".
+func CheckFileName(name string) string {
 	switch {
 	case name == "":
 		return "is empty"
@@ -282,9 +282,6 @@ func checkFileName(name string) string {
 	}
 	return ""
 }
-
-// CheckFileName reports why name cannot be a file in a version folder, or "".
-func CheckFileName(name string) string { return checkFileName(name) }
 
 // schemaProblems turns the leaves of a validation error tree into problems.
 func schemaProblems(file string, ve *jsonschema.ValidationError, probs *problem.List) {
