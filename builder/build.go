@@ -116,11 +116,11 @@ func Validate(opts Options) (*Tree, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	return scan(opts)
+	return scan(opts, nil)
 }
 
-func scan(opts Options) (*Tree, error) {
-	t, err := Scan(opts.Packages, opts.Config, opts.Now, opts.Jobs)
+func scan(opts Options, prev *cache) (*Tree, error) {
+	t, err := scanTree(opts.Packages, opts.Config, opts.Now, opts.Jobs, prev.checkedSpecs())
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err := checkOut(opts.Packages, opts.Out); err != nil {
 		return nil, err
 	}
-	t, err := scan(opts)
+	var prev *cache
+	if !opts.NoCache {
+		var why string
+		prev, why = loadCache(opts.Out)
+		if why != "" {
+			opts.Reporter.Note(why)
+		}
+	}
+	t, err := scan(opts, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -154,14 +162,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp) // after a swap, tmp holds the previous tree
-	b := &build{opts: opts, tree: t, dir: tmp, api: filepath.Join(tmp, opts.Config.API), prevAPI: filepath.Join(opts.Out, opts.Config.API)}
-	if !opts.NoCache {
-		var why string
-		b.prev, why = loadCache(opts.Out)
-		if why != "" {
-			opts.Reporter.Note(why)
-		}
-	}
+	b := &build{opts: opts, tree: t, dir: tmp, api: filepath.Join(tmp, opts.Config.API), prevAPI: filepath.Join(opts.Out, opts.Config.API), prev: prev}
 	opts.Reporter.Start(len(t.Versions))
 	if b.prev != nil {
 		// When nothing changed, the tree stays as it is: not a file is written.

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/schema"
 )
 
 // CacheFile is where a tree remembers how each version folder was built, so
@@ -27,8 +28,10 @@ const CacheFile = "cache.json"
 // Versions: a cache whose sum does not match (edited, truncated, written by
 // another format) is ignored whole, never trusted.
 type cache struct {
-	Format   int                       `json:"format"`
-	Sum      string                    `json:"sum"`
+	Format int    `json:"format"`
+	Sum    string `json:"sum"`
+	// Rules are the spec rules (schema.Rules) the recorded specs passed.
+	Rules    string                    `json:"rules"`
 	Versions map[string]*cachedVersion `json:"-"`
 }
 
@@ -105,12 +108,32 @@ func (c *cache) write(dir string) error {
 		return err
 	}
 	sum := sha256.Sum256(body)
-	c.Format, c.Sum = FormatVersion, hex.EncodeToString(sum[:])
+	c.Format, c.Sum, c.Rules = FormatVersion, hex.EncodeToString(sum[:]), schema.Rules()
 	head, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
 	return writeBytes(filepath.Join(dir, TreeMarker, CacheFile), slices.Concat(head, []byte("\n"), body, []byte("\n")))
+}
+
+// checkedSpecs returns the digests of the spec.json files of the recorded
+// versions: a tree is only written when every spec in it passed, so under
+// the same rules those bytes need not be checked for structure again.
+// The cache is trusted as far as the output directory is; --no-cache
+// ignores both.
+func (c *cache) checkedSpecs() map[string]bool {
+	if c == nil || c.Rules != schema.Rules() {
+		return nil
+	}
+	sums := make(map[string]bool, len(c.Versions))
+	for _, v := range c.Versions {
+		for _, in := range v.Inputs {
+			if in.Name == SpecFile && in.SHA256 != "" {
+				sums[in.SHA256] = true
+			}
+		}
+	}
+	return sums
 }
 
 // inputKey digests everything a version folder's outputs depend on: the

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/market-dev/market/builder"
+	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
 )
 
@@ -246,4 +247,44 @@ func inodeOf(t *testing.T, file string) uint64 {
 		t.Fatal(err)
 	}
 	return info.Sys().(*syscall.Stat_t).Ino
+}
+
+// A rebuild skips the structural checks only for spec.json bytes the
+// previous build accepted: an edited spec is checked in full again, and the
+// warnings of unchanged specs are the same as a fresh validation's.
+func TestCheckedSpecsAreOnlyTheRecordedBytes(t *testing.T) {
+	repo := copyExamples(t)
+	out := filepath.Join(repo, "dist")
+	// A file no action names: a warning, which a rebuild must still give.
+	write(t, filepath.Join(repo, "packages", "datapack-demo-cities", "1.0.0", "notes.txt"), "unused\n")
+	build(t, repo, out, nil, false)
+
+	spec := filepath.Join(repo, "packages", "datapack-demo-cities", "1.0.0", "spec.json")
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(data), `"label"`, `"lable"`, 1)
+	if bad == string(data) {
+		t.Fatal("the example spec has no label to misspell")
+	}
+	write(t, spec, bad)
+	_, err = builder.Build(context.Background(), builder.Options{Packages: filepath.Join(repo, "packages"), Out: out})
+	var probs problem.List
+	if !errors.As(err, &probs) || !strings.Contains(probs.Error(), `unknown key "lable" (did you mean "label"?)`) {
+		t.Fatalf("an edited spec was not checked against the schema again: %v", err)
+	}
+
+	write(t, spec, string(data))
+	res, err := builder.Build(context.Background(), builder.Options{Packages: filepath.Join(repo, "packages"), Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := builder.Validate(builder.Options{Packages: filepath.Join(repo, "packages")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Problems.Error(), fresh.Problems.Error(); got != want || got == "" {
+		t.Errorf("warnings of a rebuild:\n%s\nof a fresh validation:\n%s", got, want)
+	}
 }

@@ -3,7 +3,7 @@
 // version folder changed, the straightforward sequential zip + gpg script,
 // and a floor (read, hash and deflate every source byte on all cores).
 //
-//	go run ./cmd/bench [-packages 100] [-versions 3] [-size 300] [-seed 1] [-big 1024] [-many 0]
+//	go run ./cmd/bench [-packages 100] [-versions 3] [-size 300] [-seed 1] [-big 1024] [-many 0] [-profile DIR]
 package main
 
 import (
@@ -33,6 +33,8 @@ func main() {
 	bigMiB := flag.Int("big", 1024, "MiB of the single large file whose build's peak RSS is measured (0: skip)")
 	many := flag.Int("many", 0, "if > 0: also time a no-change rebuild of this many packages x 10 versions of small files")
 	key := flag.String("key", "testdata/keys/demo.sec.asc", "signing key (the demo test key)")
+	withScript := flag.Bool("script", true, "time the sequential zip + gpg script (d); it takes about 6x the full build")
+	profile := flag.String("profile", "", "if set: write CPU profiles of (a), (b) and (c) into this directory (go tool pprof)")
 	flag.Parse()
 
 	work, err := os.MkdirTemp("", "market-bench-")
@@ -40,8 +42,11 @@ func main() {
 	defer os.RemoveAll(work)
 	market := filepath.Join(work, "market")
 	run("go", "build", "-o", market, "./cmd/market")
-	keyFile, err := filepath.Abs(*key)
+	// A secret key is kept 0600; a git checkout leaves it 0644.
+	keyBytes, err := os.ReadFile(*key)
 	check(err)
+	keyFile := filepath.Join(work, "key.sec.asc")
+	check(os.WriteFile(keyFile, keyBytes, 0o600))
 
 	fmt.Printf("corpus: %d packages x %d versions x %d KiB, seed %d, %d CPUs\n", *packages, *versions, *sizeKiB, *seed, runtime.NumCPU())
 	repo := filepath.Join(work, "repo")
@@ -49,15 +54,23 @@ func main() {
 	fmt.Printf("generated %.1f MB in %d version folders\n\n", float64(total)/1e6, *packages**versions)
 
 	out := filepath.Join(repo, "dist")
-	build := func(extra ...string) (time.Duration, int64) {
-		return timed(market, append([]string{"build", "--packages", filepath.Join(repo, "packages"), "--out", out, "--key", keyFile, "--quiet"}, extra...)...)
+	build := func(step string, extra ...string) (time.Duration, int64) {
+		args := append([]string{"build", "--packages", filepath.Join(repo, "packages"), "--out", out, "--key", keyFile, "--quiet"}, extra...)
+		if *profile != "" {
+			check(os.MkdirAll(*profile, 0o755))
+			args = append(args, "--cpuprofile", filepath.Join(*profile, step+".pprof"))
+		}
+		return timed(market, args...)
 	}
 	floor := measureFloor(filepath.Join(repo, "packages"))
-	full, fullRSS := build("--no-cache")
-	nochange, _ := build()
+	full, fullRSS := build("a", "--no-cache")
+	nochange, _ := build("b")
 	touchOne(filepath.Join(repo, "packages"))
-	one, _ := build()
-	script := sequentialScript(work, repo, keyFile)
+	one, _ := build("c")
+	var script time.Duration
+	if *withScript {
+		script = sequentialScript(work, repo, keyFile)
+	}
 
 	fmt.Printf("%-46s %9s\n", "step", "seconds")
 	fmt.Printf("%-46s %9.3f\n", "(a) market build, full (--no-cache)", full.Seconds())
@@ -176,6 +189,12 @@ func writeBig(repo string, size int64) {
 // version folder, zip the resources and gpg-sign spec, archive and every
 // resource one file at a time, then hash everything into a catalog.
 func sequentialScript(work, repo, keyFile string) time.Duration {
+	for _, tool := range []string{"zip", "gpg", "sha256sum"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: step (d) needs %s (apt-get install zip gnupg coreutils), or run with -script=false\n", tool)
+			os.Exit(2)
+		}
+	}
 	home := filepath.Join(work, "gnupg")
 	check(os.MkdirAll(home, 0o700))
 	env := append(os.Environ(), "GNUPGHOME="+home)
