@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/market-dev/market/builder/archive"
@@ -66,6 +67,11 @@ type Options struct {
 	Reporter Reporter
 	// NoCache rebuilds every version folder, ignoring the previous tree's cache.
 	NoCache bool
+	// Release, when set, adds a signed release.json (needs a Signer).
+	Release *ReleaseOptions
+	// PublishKeys are more public keys for keys.asc, beside the signer's:
+	// during a key rotation, the key being retired or the one to come.
+	PublishKeys openpgp.EntityList
 }
 
 // Result describes a finished build.
@@ -141,6 +147,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if err := checkOut(opts.Packages, opts.Out); err != nil {
 		return nil, err
+	}
+	if opts.Signer == nil && (opts.Release != nil || len(opts.PublishKeys) > 0) {
+		return nil, &ConfigError{"", errors.New("a release.json and published keys need a signing key")}
 	}
 	var prev *cache
 	if !opts.NoCache {
@@ -273,7 +282,7 @@ func (b *build) run(ctx context.Context) error {
 				return fmt.Errorf("%s: %w", v.Dir, err)
 			}
 			b.records[i], reused[i] = &rec.cachedVersion, rec.reused
-			b.entries[i] = entry(v, rec.Files)
+			b.entries[i] = catalog.NewEntry(v.Name, v.Version, v.Spec, rec.Files)
 			if !b.dry {
 				b.opts.Reporter.Built(v.Name, v.Version.String(), rec.reused)
 			}
@@ -411,34 +420,6 @@ func (b *build) write(ctx context.Context, root *os.Root, v *Version, dst string
 	return files, nil
 }
 
-// entry is the catalog entry of a version: the fields the CDAP Hub's Java
-// packager wrote, then market's additions.
-func entry(v *Version, files catalog.Files) catalog.Entry {
-	s := v.Spec
-	e := catalog.Entry{
-		Name:        v.Name,
-		Version:     v.Version.String(),
-		Description: s.Description,
-		Label:       s.Label,
-		Author:      s.Author,
-		Org:         s.Org,
-		CDAPVersion: s.CDAPVersion,
-		License:     s.License,
-		Created:     s.Created,
-		Beta:        s.Beta || s.Preview,
-		Categories:  catalog.Dedupe(s.Categories),
-		Paid:        s.PaidLink != "",
-		PaidLink:    s.PaidLink,
-		Deprecated:  s.Deprecated,
-		Files:       files,
-		SemVer:      v.Version.Semver(),
-	}
-	if s.LicenseInfo != nil {
-		e.LicenseInfo = &catalog.LicenseInfo{Name: s.LicenseInfo.Name, URL: s.LicenseInfo.URL}
-	}
-	return e
-}
-
 // copyFile copies src (inside root) to dst, hashing it, and signing it when
 // signed is set, in one pass over the bytes.
 func (b *build) copyFile(ctx context.Context, root *os.Root, src, dst string, signed bool) (catalog.File, error) {
@@ -569,7 +550,12 @@ func (b *build) catalogs() error {
 		return err
 	}
 	if b.opts.Signer != nil {
-		if _, err := writeFileFunc(filepath.Join(b.api, "keys.asc"), b.opts.Signer.PublicKey); err != nil {
+		if _, err := writeFileFunc(filepath.Join(b.api, "keys.asc"), func(w io.Writer) error { return b.opts.Signer.PublicKeys(w, b.opts.PublishKeys) }); err != nil {
+			return err
+		}
+	}
+	if b.opts.Release != nil {
+		if err := b.writeRelease(); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+
+	"github.com/market-dev/market/schema"
 )
 
 // Entry is one package version in packages.json. The fields up to PaidLink
@@ -56,6 +58,33 @@ type File struct {
 type Category struct {
 	Name    string `json:"name"`
 	HasIcon bool   `json:"hasIcon"`
+}
+
+// NewEntry is the catalog entry of a version folder named name/version with
+// spec s: the fields the CDAP Hub's Java packager wrote, then market's.
+func NewEntry(name string, version schema.Version, s *schema.Spec, files Files) Entry {
+	e := Entry{
+		Name:        name,
+		Version:     version.String(),
+		Description: s.Description,
+		Label:       s.Label,
+		Author:      s.Author,
+		Org:         s.Org,
+		CDAPVersion: s.CDAPVersion,
+		License:     s.License,
+		Created:     s.Created,
+		Beta:        s.Beta || s.Preview,
+		Categories:  Dedupe(s.Categories),
+		Paid:        s.PaidLink != "",
+		PaidLink:    s.PaidLink,
+		Deprecated:  s.Deprecated,
+		Files:       files,
+		SemVer:      version.Semver(),
+	}
+	if s.LicenseInfo != nil {
+		e.LicenseInfo = &LicenseInfo{Name: s.LicenseInfo.Name, URL: s.LicenseInfo.URL}
+	}
+	return e
 }
 
 // Sort orders entries by name, then version newest first.

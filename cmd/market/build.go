@@ -24,6 +24,8 @@ func newBuild() *cobra.Command {
 	var key keyFlags
 	var unsigned, quiet bool
 	var cpuProfile string
+	var rel releaseFlags
+	var publishKeys []string
 	c := &cobra.Command{
 		Use:   "build (--key FILE | --unsigned)",
 		Short: "Validate, then write the signed static tree",
@@ -51,7 +53,8 @@ from the command line.
 				pprof.StartCPUProfile(f)
 				defer pprof.StopCPUProfile()
 			}
-			if err := loadConfig(&opts, config); err != nil {
+			err := loadConfig(&opts, config)
+			if err != nil {
 				return err
 			}
 			if unsigned && key.isSet() {
@@ -65,6 +68,20 @@ from the command line.
 				opts.Signer = s
 			} else {
 				fmt.Fprintln(stderr, "market: WARNING: --unsigned: this tree has no signatures and no keys.asc; consumers cannot verify it. Do not publish it.")
+			}
+			if opts.Release, err = rel.options(cmd.Context()); err != nil {
+				return err
+			}
+			for _, file := range publishKeys {
+				data, err := os.ReadFile(file)
+				if err != nil {
+					return usagef("--publish-key: %v", err)
+				}
+				keys, err := sign.ReadPublicKeys(data)
+				if err != nil {
+					return fmt.Errorf("--publish-key %s: %w", file, err)
+				}
+				opts.PublishKeys = append(opts.PublishKeys, keys...)
 			}
 			opts.Reporter = newReporter(stderr, quiet)
 			res, err := builder.Build(cmd.Context(), opts)
@@ -97,7 +114,9 @@ from the command line.
 	f.BoolVar(&quiet, "quiet", false, "print only problems and the final line")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the build to this file")
 	f.MarkHidden("cpuprofile")
+	f.StringArrayVar(&publishKeys, "publish-key", nil, "a public key file to add to keys.asc beside the signing key (repeatable; for key rotation)")
 	key.register(c)
+	rel.register(c)
 	return c
 }
 

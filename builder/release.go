@@ -1,0 +1,220 @@
+package builder
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/builder/sign"
+)
+
+// ReleaseOptions ask for a signed release.json (catalog.Release): a serial
+// that never goes backwards and an expiry, so consumers can refuse a rolled
+// back or frozen catalog.
+type ReleaseOptions struct {
+	// Valid is how long the release is valid after Time (e.g. 30 days).
+	Valid time.Duration
+	// Time is when the release is generated: SOURCE_DATE_EPOCH in CI, so
+	// the same input gives the same release.json.
+	Time time.Time
+	// Previous is the last published release.json, whose serial the new
+	// one exceeds; nil takes the one in the output directory, if any.
+	Previous *catalog.Release
+}
+
+// MaxReleaseSize bounds release.json and the catalogs' total listing in it.
+const MaxReleaseSize = 1 << 20
+
+// releaseFiles lists what release.json covers, relative to the API folder:
+// packages.json, categories.json, keys.asc and every product catalog.
+func releaseFiles(api string) (catalog.Files, error) {
+	names := []string{"packages.json", "categories.json", "keys.asc"}
+	entries, err := os.ReadDir(api)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != "packages" && e.Name() != "schema" && e.Name() != "categories" {
+			names = append(names, e.Name()+"/packages.json")
+		}
+	}
+	slices.Sort(names)
+	files := catalog.Files{}
+	for _, name := range names {
+		f, err := os.Open(filepath.Join(api, filepath.FromSlash(name)))
+		if errors.Is(err, fs.ErrNotExist) && name != "packages.json" {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		files[name] = catalog.File{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+	}
+	return files, nil
+}
+
+// readRelease reads the release.json of a tree's API folder; a tree without
+// one gives nil, and one that cannot be read is an error, so a serial is
+// never silently restarted.
+func readRelease(api string) (*catalog.Release, error) {
+	data, err := readLimited(filepath.Join(api, catalog.ReleaseFile), MaxReleaseSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return catalog.ParseRelease(data)
+}
+
+// readLimited reads a file, refusing one over limit bytes.
+func readLimited(file string, limit int64) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is over the %d-byte limit", file, limit)
+	}
+	return data, nil
+}
+
+// writeRelease states and signs the release of the tree just written.
+func (b *build) writeRelease() error {
+	ro := b.opts.Release
+	prev := ro.Previous
+	if prev == nil {
+		var err error
+		if prev, err = readRelease(b.prevAPI); err != nil {
+			return &ConfigError{filepath.Join(b.prevAPI, catalog.ReleaseFile), fmt.Errorf("the previous release cannot be read, so its serial cannot be exceeded: %v (give --previous)", err)}
+		}
+	}
+	files, err := releaseFiles(b.api)
+	if err != nil {
+		return err
+	}
+	r := catalog.NextRelease(files, ro.Time, ro.Valid, prev)
+	if !b.dry && r.Expires.Before(b.opts.Now) {
+		b.opts.Reporter.Note(fmt.Sprintf("%s expires at %s, which has passed: consumers will refuse it (is SOURCE_DATE_EPOCH old?)", catalog.ReleaseFile, r.Expires.Format(time.RFC3339)))
+	}
+	return b.writeJSON(filepath.Join(b.api, catalog.ReleaseFile), r, true)
+}
+
+// ResignOptions configure Resign.
+type ResignOptions struct {
+	Out      string // a built tree
+	Signer   *sign.Signer
+	Release  ReleaseOptions
+	Reporter Reporter
+}
+
+// Resign refreshes a built tree's release.json — a new generation time,
+// expiry and serial over the same catalogs — and signs it, touching nothing
+// else: for a scheduled job that keeps a published tree fresh. Like Build,
+// it writes a new tree (hard links to the old files) and swaps it in.
+func Resign(opts ResignOptions) (*catalog.Release, error) {
+	if opts.Signer == nil {
+		return nil, &ConfigError{opts.Out, errors.New("resign needs a signing key")}
+	}
+	api, err := treeAPI(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	prevAPI := filepath.Join(opts.Out, api)
+	prev := opts.Release.Previous
+	if prev == nil {
+		if prev, err = readRelease(prevAPI); err != nil {
+			return nil, &ConfigError{filepath.Join(prevAPI, catalog.ReleaseFile), err}
+		}
+	}
+	tmp, err := newTemp(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := linkTree(opts.Out, tmp); err != nil {
+		return nil, err
+	}
+	b := &build{opts: Options{Out: opts.Out, Signer: opts.Signer, Release: &opts.Release}, dir: tmp, api: filepath.Join(tmp, api), prevAPI: prevAPI}
+	for _, name := range []string{catalog.ReleaseFile, catalog.ReleaseFile + ".asc"} {
+		if err := os.Remove(filepath.Join(b.api, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	files, err := releaseFiles(b.api)
+	if err != nil {
+		return nil, err
+	}
+	r := catalog.NextRelease(files, opts.Release.Time, opts.Release.Valid, prev)
+	if prev != nil && r.Serial == prev.Serial {
+		r.Serial++ // a resign always announces a new release
+	}
+	if err := b.writeJSON(filepath.Join(b.api, catalog.ReleaseFile), r, true); err != nil {
+		return nil, err
+	}
+	if err := swap(tmp, opts.Out); err != nil {
+		return nil, fmt.Errorf("replacing %s: %w", opts.Out, err)
+	}
+	return &r, nil
+}
+
+// treeAPI reads a built tree's marker: the name of its API folder.
+func treeAPI(out string) (string, error) {
+	data, err := readLimited(filepath.Join(out, TreeMarker, "tree.json"), 4096)
+	if err != nil {
+		return "", &ConfigError{out, fmt.Errorf("not a tree market built: %v", err)}
+	}
+	var m struct {
+		Format int    `json:"format"`
+		API    string `json:"api"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil || m.API == "" || filepath.Base(m.API) != m.API {
+		return "", &ConfigError{out, fmt.Errorf("%s/tree.json is damaged", TreeMarker)}
+	}
+	return m.API, nil
+}
+
+// linkTree recreates the tree src at dst, hard-linking every file.
+func linkTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			if rel == "." {
+				return nil
+			}
+			return os.Mkdir(target, 0o755)
+		case d.Type().IsRegular():
+			return os.Link(p, target)
+		default:
+			return fmt.Errorf("%s: not a regular file; a built tree holds only files and folders", p)
+		}
+	})
+}
