@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/market-dev/market/builder/archive"
+	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/schema"
 )
@@ -31,9 +32,9 @@ const MaxNameLength = 128
 
 // Names a version folder may hold beside its resources.
 const (
-	SpecFile    = "spec.json"
+	SpecFile    = catalog.SpecName
 	LicenseFile = "license.txt"
-	ArchiveFile = "archive.zip"
+	ArchiveFile = catalog.ArchiveName
 )
 
 // IconFiles are the icon names a version folder may hold, at most one of them.

@@ -120,3 +120,17 @@ func Dedupe(categories []string) []string {
 	}
 	return out
 }
+
+// Unsigned are the files of a version served without a signature of their
+// own: they are display material, bound by digest in the signed catalog.
+// Every other file (spec.json, archive.zip, each resource) has a .asc.
+var Unsigned = []string{"icon.png", "icon.jpg", "icon.svg", "license.txt"}
+
+// IsSigned reports whether a version's file is served with a .asc.
+func IsSigned(name string) bool { return !slices.Contains(Unsigned, name) }
+
+// Names of the files every version may serve.
+const (
+	SpecName    = "spec.json"
+	ArchiveName = "archive.zip"
+)
