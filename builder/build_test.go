@@ -19,6 +19,7 @@ import (
 
 	"github.com/market-dev/market/builder"
 	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/builder/client"
 	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
 )
@@ -249,7 +250,23 @@ func checkTreeLayout(t *testing.T, out, api, pubKey, layout string) {
 		}
 		return err
 	})
-	t.Logf("%d signatures verified by gpgv and sqv, %d archives tested, %d catalog entries", sigs, archives, len(entries))
+	// market verify must agree with gpgv and sqv on the same tree.
+	pub, err := os.ReadFile(pubKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := sign.ReadKeyRing(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := client.VerifyTree(context.Background(), out, client.VerifyOptions{Options: client.Options{Keyring: ring, API: api}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) > 0 || rep.Signatures != sigs {
+		t.Errorf("market verify: %d signatures checked (gpgv and sqv: %d), problems:\n%v", rep.Signatures, sigs, rep.Problems)
+	}
+	t.Logf("%d signatures verified by gpgv, sqv and market verify, %d archives tested, %d catalog entries", sigs, archives, len(entries))
 }
 
 func dearmor(t *testing.T, file string) string {
