@@ -122,7 +122,7 @@ func TestReleaseNeedsASigner(t *testing.T) {
 	repo := copyExamples(t)
 	_, err := builder.Build(context.Background(), builder.Options{
 		Packages: filepath.Join(repo, "packages"), Out: filepath.Join(repo, "dist"),
-		Release:  &builder.ReleaseOptions{Valid: time.Hour, Time: time.Now()},
+		Release: &builder.ReleaseOptions{Valid: time.Hour, Time: time.Now()},
 	})
 	var ce *builder.ConfigError
 	if !errors.As(err, &ce) {

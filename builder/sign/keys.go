@@ -52,4 +52,3 @@ func ReadPublicKeys(data []byte) (openpgp.EntityList, error) {
 	}
 	return keys, nil
 }
-

@@ -197,4 +197,3 @@ func deprecatedNote(e *catalog.Entry) string {
 	}
 	return " (DEPRECATED: " + e.Deprecated + ")"
 }
-
