@@ -219,20 +219,20 @@ func (m *Market) load(ctx context.Context) error {
 		if err != nil {
 			return &Error{Path: relPath, Kind: ErrMalformed, Err: err}
 		}
-		if now.After(r.Expires) {
-			return errorf(relPath, ErrExpired, "expired at %s (serial %d); the marketplace is stale or frozen", r.Expires.Format(time.RFC3339), r.Serial)
-		}
 		m.release = r
 	}
 	seen, err := m.lastSerial()
 	if err != nil {
 		return err
 	}
+	// A rollback is named as such even when the replayed release has also expired.
 	switch {
 	case m.release == nil && seen > 0:
 		return errorf(relPath, ErrRollback, "release serial %d was seen before, and now there is no release.json", seen)
 	case m.release != nil && m.release.Serial < seen:
 		return errorf(relPath, ErrRollback, "serial %d is lower than serial %d seen before", m.release.Serial, seen)
+	case m.release != nil && now.After(m.release.Expires):
+		return errorf(relPath, ErrExpired, "expired at %s (serial %d); the marketplace is stale or frozen", m.release.Expires.Format(time.RFC3339), m.release.Serial)
 	}
 
 	catPath := m.rel("packages.json")

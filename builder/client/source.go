@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -181,11 +182,15 @@ func newSource(location string, opts *Options) (source, error) {
 		}
 		return &httpSource{base: u, client: client, timeout: opts.Timeout, retries: opts.Retries, backoff: opts.Backoff, agent: opts.UserAgent}, nil
 	}
-	root, err := os.OpenRoot(location)
+	abs, err := filepath.Abs(location)
 	if err != nil {
 		return nil, err
 	}
-	return &dirSource{root: root, dir: location}, nil
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, err
+	}
+	return &dirSource{root: root, dir: abs}, nil
 }
 
 // splitAPI takes a trailing API folder (v1, v2, …) off location.

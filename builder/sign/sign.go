@@ -15,7 +15,6 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
@@ -49,30 +48,6 @@ type Options struct {
 	Passphrase []byte
 	// Now is the time keys are checked at (expiry, revocation); zero means time.Now.
 	Now time.Time
-}
-
-// ReadKeyRing reads armored or binary OpenPGP keys.
-func ReadKeyRing(data []byte) (openpgp.EntityList, error) {
-	trimmed := bytes.TrimSpace(data)
-	if bytes.HasPrefix(trimmed, []byte("-----BEGIN PGP")) {
-		block, err := armor.Decode(bytes.NewReader(trimmed))
-		if err != nil {
-			return nil, fmt.Errorf("not an OpenPGP key: bad armor: %v", err)
-		}
-		if block.Type != openpgp.PrivateKeyType && block.Type != openpgp.PublicKeyType {
-			return nil, fmt.Errorf("not an OpenPGP key: armor holds %q", block.Type)
-		}
-		el, err := openpgp.ReadKeyRing(block.Body)
-		if err != nil {
-			return nil, fmt.Errorf("not a readable OpenPGP key: %v", err)
-		}
-		return el, nil
-	}
-	el, err := openpgp.ReadKeyRing(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("not a readable OpenPGP key (armored or binary): %v", err)
-	}
-	return el, nil
 }
 
 // Load reads a secret key export (armored or binary, GnuPG 2.1+ exports
@@ -305,31 +280,6 @@ var acceptedHashes = []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512, 
 
 // ErrBadSignature is returned when a signature does not verify.
 var ErrBadSignature = errors.New("bad signature")
-
-// Verify checks an armored detached signature of message against keyring,
-// at time now (zero: the signature's own creation time, so a key that has
-// expired since is still accepted for what it signed while valid).
-func Verify(keyring openpgp.KeyRing, message, signature io.Reader, now time.Time) error {
-	cfg := &packet.Config{}
-	if !now.IsZero() {
-		cfg.Time = func() time.Time { return now }
-	}
-	block, err := armor.Decode(signature)
-	if err != nil {
-		return fmt.Errorf("%w: not an armored signature: %v", ErrBadSignature, err)
-	}
-	if block.Type != openpgp.SignatureType {
-		return fmt.Errorf("%w: armor holds %q, not a signature", ErrBadSignature, block.Type)
-	}
-	_, err = openpgp.CheckDetachedSignatureAndHash(keyring, message, block.Body, acceptedHashes, cfg)
-	if err != nil {
-		if errors.Is(err, pgperrors.ErrUnknownIssuer) {
-			return fmt.Errorf("%w: made by a key not in the keyring", ErrBadSignature)
-		}
-		return fmt.Errorf("%w: %v", ErrBadSignature, err)
-	}
-	return nil
-}
 
 // Stream signs the bytes written to it, so a file can be copied, hashed and
 // signed in one pass. Finish makes the signature and verifies it against
