@@ -126,6 +126,7 @@ func TestBuildCorpus(t *testing.T) {
 		t.Errorf("built %d versions", res.Versions)
 	}
 	checkTree(t, out, "v1", filepath.Join(keys, "gpg-ed25519-sub.pub.asc"))
+	checkInstall(t, out, src, filepath.Join(keys, "gpg-ed25519-sub.pub.asc"))
 }
 
 // copyCorpus copies the shared corpus without its broken version folders.

@@ -1,6 +1,7 @@
 package builder_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/market-dev/market/builder"
 	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/builder/client"
+	"github.com/market-dev/market/builder/sign"
 )
 
 // TestResourceLayouts builds the examples in each layout and checks which
@@ -28,6 +31,7 @@ func TestResourceLayouts(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkTreeLayout(t, out, "v1", filepath.Join(keys, "demo.pub.asc"), layout)
+			checkInstall(t, out, examples, filepath.Join(keys, "demo.pub.asc"))
 			var entries []catalog.Entry
 			readJSON(t, filepath.Join(out, "v1", "packages.json"), &entries)
 			for _, e := range entries {
@@ -109,6 +113,7 @@ func TestAPISegment(t *testing.T) {
 		t.Error("v1/ written with api: v2")
 	}
 	checkTreeLayout(t, out, "v2", filepath.Join(keys, "demo.pub.asc"), builder.ResourcesFiles)
+	checkInstall(t, out, examples, filepath.Join(keys, "demo.pub.asc"))
 	index, err := os.ReadFile(filepath.Join(out, "index.html"))
 	if err != nil {
 		t.Fatal(err)
@@ -132,4 +137,50 @@ func write(t *testing.T, file, data string) {
 	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkInstall opens a built tree with the client, as a consumer would, and
+// installs every version, which must give back exactly the files of its
+// source folder, byte for byte.
+func checkInstall(t *testing.T, out, packages, pubKey string) {
+	t.Helper()
+	pub, err := os.ReadFile(pubKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := sign.ReadKeyRing(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := client.Open(context.Background(), out, client.Options{Keyring: ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := t.TempDir()
+	for i, e := range m.Packages() {
+		dir := filepath.Join(dest, e.Name, e.Version)
+		inst, err := m.Install(context.Background(), &m.Packages()[i], dir)
+		if err != nil {
+			t.Errorf("install %s@%s: %v", e.Name, e.Version, err)
+			continue
+		}
+		src := filepath.Join(packages, e.Name, e.Version)
+		names, err := os.ReadDir(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, n := range names {
+			want = append(want, n.Name())
+			a, _ := os.ReadFile(filepath.Join(src, n.Name()))
+			b, err := os.ReadFile(filepath.Join(dir, n.Name()))
+			if err != nil || !bytes.Equal(a, b) {
+				t.Errorf("install %s@%s: %s differs from the source (%v)", e.Name, e.Version, n.Name(), err)
+			}
+		}
+		if !slices.Equal(inst.Files, want) {
+			t.Errorf("install %s@%s wrote %q, the source folder has %q", e.Name, e.Version, inst.Files, want)
+		}
+	}
+	t.Logf("installed %d versions from %s (api %s)", len(m.Packages()), out, m.API())
 }
