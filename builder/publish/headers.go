@@ -5,9 +5,11 @@ package publish
 
 import (
 	"bytes"
+	"fmt"
 	"path"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // SniffLen is how many leading bytes of a file ContentType looks at.
@@ -88,54 +90,42 @@ func isSVG(head []byte) bool {
 	return false
 }
 
-// Cache-Control values of the policy CacheControl documents.
-const (
-	revalidate   = "no-cache"
-	versionFiles = "public, max-age=86400"
-	apiFiles     = "public, max-age=3600"
-)
-
 // apiDir matches the API folder name (v1, v2, …).
 var apiDir = regexp.MustCompile(`^v[0-9]+$`)
 
-// Folders of the API folder whose files do not change with every release.
-var stableDirs = map[string]bool{"packages": true, "schema": true, "categories": true}
+// DefaultCatalogMaxAge is how long caches may serve a catalog, keys,
+// release.json or a site page without asking again, unless configured.
+const DefaultCatalogMaxAge = 300 * time.Second
 
-// CacheControl returns the Cache-Control to serve the file at rel, its slash
-// path inside the tree (v1/packages.json, index.html), with. The API folder
-// is the first path segment when it matches v[0-9]+ (market.yaml may set v2).
-//
-// The policy:
-//
-//   - "no-cache" (caches may store but must revalidate every time) for
-//     everything that changes with a release: every file directly under the
-//     API folder (packages.json and its .asc, categories.json, keys.asc,
-//     release.json, …), every file directly under a product-version folder
-//     (v1/6.5.0/packages.json), and the whole browse site (index.html and
-//     anything outside the API folder). A catalog served stale would show
-//     consumers old versions, or pair a new catalog with an old signature.
-//     Unknown folders of the API folder fall here too: when in doubt,
-//     revalidate.
-//   - "public, max-age=86400" for the files of a version,
-//     <api>/packages/<name>/<version>/<file>: their content is bound by hash
-//     in the signed catalog. Not "immutable", because a maintainer may fix a
-//     version folder in place; a day is how long such a fix may take to reach
-//     every cache.
-//   - "public, max-age=3600" for the rest of the API folder: the schema,
-//     category icons.
-func CacheControl(rel string) string {
+// Immutable is the Cache-Control of a version's files.
+const Immutable = "public, max-age=31536000, immutable"
+
+// IsVersioned reports whether rel (a slash path inside the tree) is a file
+// of a version, <api>/packages/<name>/<version>/<file>, where the API folder
+// is the first segment matching v[0-9]+ (market.yaml may set v2).
+func IsVersioned(rel string) bool {
 	segs := strings.Split(strings.Trim(rel, "/"), "/")
-	switch {
-	case len(segs) < 2 || !apiDir.MatchString(segs[0]):
-		return revalidate // the site
-	case len(segs) == 2:
-		return revalidate // catalogs, keys, signatures
-	case segs[1] == "packages" && len(segs) == 5:
-		return versionFiles
-	case stableDirs[segs[1]]:
-		return apiFiles
-	case len(segs) == 3:
-		return revalidate // a product-version catalog
+	return len(segs) == 5 && apiDir.MatchString(segs[0]) && segs[1] == "packages"
+}
+
+// CacheControl is CacheControlFor with DefaultCatalogMaxAge.
+func CacheControl(rel string) string { return CacheControlFor(rel, DefaultCatalogMaxAge) }
+
+// CacheControlFor returns the Cache-Control to serve the file at rel, its
+// slash path inside the tree (v1/packages.json, index.html), with:
+//
+//   - Immutable (a year, never revalidated) for the files of a version: a
+//     published version's bytes never change (market publish refuses to
+//     overwrite one), and they are bound by digest in the signed catalog.
+//     No CDN invalidation is ever needed for them.
+//   - "public, max-age=N" with N = catalogMaxAge for everything else:
+//     catalogs and their signatures, categories, keys.asc, release.json, the
+//     schema, category icons and the site — what changes with a release, so
+//     a new release reaches every cache within N seconds. A catalog and its
+//     .asc share the same N, so they expire together.
+func CacheControlFor(rel string, catalogMaxAge time.Duration) string {
+	if IsVersioned(rel) {
+		return Immutable
 	}
-	return apiFiles
+	return fmt.Sprintf("public, max-age=%d", int(catalogMaxAge.Seconds()))
 }

@@ -55,9 +55,9 @@ func TestContentType(t *testing.T) {
 
 func TestCacheControl(t *testing.T) {
 	const (
-		noCache = "no-cache"
-		day     = "public, max-age=86400"
-		hour    = "public, max-age=3600"
+		noCache = "public, max-age=300"
+		day     = "public, max-age=31536000, immutable"
+		hour    = noCache
 	)
 	for _, tc := range []struct{ rel, want string }{
 		// Catalogs and everything that changes with a release.

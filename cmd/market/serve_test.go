@@ -99,21 +99,21 @@ func TestServeHeaders(t *testing.T) {
 	srv, _ := serveTree(t)
 	const pkg = "/v1/packages/hydrator-plugin-demo-transform/1.1.0/"
 	for _, tc := range []struct{ path, ctype, cache string }{
-		{"/", "text/html; charset=utf-8", "no-cache"},
-		{"/index.html", "text/html; charset=utf-8", "no-cache"},
-		{"/v1/packages.json", "application/json", "no-cache"},
-		{"/v1/packages.json.asc", "application/pgp-signature", "no-cache"},
-		{"/v1/keys.asc", "application/pgp-signature", "no-cache"},
-		{"/v1/6.4.0/packages.json", "application/json", "no-cache"},
-		{"/v1/schema/spec-1.0.json", "application/json", "public, max-age=3600"},
-		{pkg + "archive.zip", "application/zip", "public, max-age=86400"},
-		{pkg + "archive.zip.asc", "application/pgp-signature", "public, max-age=86400"},
-		{pkg + "demo-transform-1.1.0.jar", "application/java-archive", "public, max-age=86400"},
-		{pkg + "license.txt", "text/plain; charset=utf-8", "public, max-age=86400"},
-		{pkg + "icon.png", "image/png", "public, max-age=86400"},
-		{"/v1/packages/datapack-demo-cities/1.0.0/icon.jpg", "image/jpeg", "public, max-age=86400"},
-		{"/v1/packages/datapack-demo-cities/1.0.0/cities.csv", "text/csv; charset=utf-8", "public, max-age=86400"},
-		{"/v1/packages/pipeline-demo-log-cleanup/1.0.0/icon.svg", "image/svg+xml", "public, max-age=86400"},
+		{"/", "text/html; charset=utf-8", "public, max-age=300"},
+		{"/index.html", "text/html; charset=utf-8", "public, max-age=300"},
+		{"/v1/packages.json", "application/json", "public, max-age=300"},
+		{"/v1/packages.json.asc", "application/pgp-signature", "public, max-age=300"},
+		{"/v1/keys.asc", "application/pgp-signature", "public, max-age=300"},
+		{"/v1/6.4.0/packages.json", "application/json", "public, max-age=300"},
+		{"/v1/schema/spec-1.0.json", "application/json", "public, max-age=300"},
+		{pkg + "archive.zip", "application/zip", "public, max-age=31536000, immutable"},
+		{pkg + "archive.zip.asc", "application/pgp-signature", "public, max-age=31536000, immutable"},
+		{pkg + "demo-transform-1.1.0.jar", "application/java-archive", "public, max-age=31536000, immutable"},
+		{pkg + "license.txt", "text/plain; charset=utf-8", "public, max-age=31536000, immutable"},
+		{pkg + "icon.png", "image/png", "public, max-age=31536000, immutable"},
+		{"/v1/packages/datapack-demo-cities/1.0.0/icon.jpg", "image/jpeg", "public, max-age=31536000, immutable"},
+		{"/v1/packages/datapack-demo-cities/1.0.0/cities.csv", "text/csv; charset=utf-8", "public, max-age=31536000, immutable"},
+		{"/v1/packages/pipeline-demo-log-cleanup/1.0.0/icon.svg", "image/svg+xml", "public, max-age=31536000, immutable"},
 	} {
 		resp, body := do(t, "GET", srv.URL+tc.path)
 		if resp.StatusCode != 200 {
