@@ -559,6 +559,11 @@ func (b *build) catalogs() error {
 			return err
 		}
 	}
+	// GitHub Pages serves the tree as-is, without Jekyll (which would hide
+	// files whose names start with "_").
+	if err := writeBytes(filepath.Join(b.dir, ".nojekyll"), nil); err != nil {
+		return err
+	}
 	if err := writeBytes(filepath.Join(b.dir, ".market", "tree.json"), []byte(fmt.Sprintf("{\n  \"format\": %d,\n  \"api\": %q\n}\n", FormatVersion, cfg.API))); err != nil {
 		return err
 	}
