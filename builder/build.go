@@ -151,6 +151,12 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Signer == nil && (opts.Release != nil || len(opts.PublishKeys) > 0) {
 		return nil, &ConfigError{"", errors.New("a release.json and published keys need a signing key")}
 	}
+	unlock, err := lockOut(ctx, opts.Out, opts.Reporter.Note)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	StepHook("locked")
 	var prev *cache
 	if !opts.NoCache {
 		var why string
@@ -170,7 +176,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp) // after a swap, tmp holds the previous tree
+	defer func() {
+		os.RemoveAll(tmp) // after a swap, tmp holds the previous tree
+		StepHook("cleaned")
+	}()
+	StepHook("temp")
 	b := &build{opts: opts, tree: t, dir: tmp, api: filepath.Join(tmp, opts.Config.API), prevAPI: filepath.Join(opts.Out, opts.Config.API), prev: prev}
 	opts.Reporter.Start(len(t.Versions))
 	if b.prev != nil {
@@ -197,9 +207,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	StepHook("written")
 	if err := swap(tmp, opts.Out); err != nil {
 		return nil, fmt.Errorf("replacing %s: %w", opts.Out, err)
 	}
+	StepHook("swapped")
 	return &Result{Out: opts.Out, Versions: len(t.Versions), Reused: b.reused, Problems: t.Problems, Duration: time.Since(start)}, nil
 }
 
@@ -285,6 +297,7 @@ func (b *build) run(ctx context.Context) error {
 			b.entries[i] = catalog.NewEntry(v.Name, v.Version, v.Spec, rec.Files)
 			if !b.dry {
 				b.opts.Reporter.Built(v.Name, v.Version.String(), rec.reused)
+				StepHook("version " + v.rel)
 			}
 			return nil
 		})
@@ -306,6 +319,7 @@ func (b *build) run(ctx context.Context) error {
 	if err := b.catalogs(); err != nil {
 		return err
 	}
+	StepHook("catalogs")
 	if b.dry {
 		same, err := sameTopLevel(b.dir, b.opts.Out, b.opts.Config.API)
 		if err != nil || !same {
@@ -569,6 +583,13 @@ func (b *build) catalogs() error {
 	}
 	return site.Render(b.dir, site.Data{Title: cmp.Or(cfg.Title, "Package marketplace"), API: cfg.API, Entries: b.entries})
 }
+
+// StepHook is called at each step of a build that writes (lock taken,
+// temporary tree made, each version folder written, catalogs written,
+// tree complete, swapped, cleaned up). It does nothing unless a crash test
+// sets it, to kill the process at a chosen step. It may be called from
+// several goroutines at once.
+var StepHook = func(step string) {}
 
 // FormatVersion changes whenever the same input would give different output bytes.
 const FormatVersion = 1

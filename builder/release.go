@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -147,6 +148,14 @@ func Resign(opts ResignOptions) (*catalog.Release, error) {
 			return nil, &ConfigError{filepath.Join(prevAPI, catalog.ReleaseFile), err}
 		}
 	}
+	if opts.Reporter == nil {
+		opts.Reporter = nopReporter{}
+	}
+	unlock, err := lockOut(context.Background(), opts.Out, opts.Reporter.Note)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	tmp, err := newTemp(opts.Out)
 	if err != nil {
 		return nil, err

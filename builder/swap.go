@@ -1,11 +1,14 @@
 package builder
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -79,4 +82,74 @@ func swap(tmp, out string) error {
 		return err
 	}
 	return os.Rename(old, tmp)
+}
+
+// lockOut takes the output's lock, the sibling file .<out>.lock, so that two
+// builds (or a build and a resign) never write the same tree at once. It is
+// an flock: the kernel drops it when its process dies, so a killed build
+// leaves no stale lock. A second build waits, saying so through note, until
+// the first is done or ctx ends. Holding the lock, it removes what an
+// interrupted build left beside out.
+func lockOut(ctx context.Context, out string, note func(string)) (unlock func(), err error) {
+	out = filepath.Clean(out)
+	parent, base := filepath.Dir(out), filepath.Base(out)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, &ConfigError{out, err}
+	}
+	name := filepath.Join(parent, "."+base+".lock")
+	waited := false
+	var f *os.File
+	for f == nil {
+		g, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, &ConfigError{out, fmt.Errorf("cannot create the lock %s: %v", name, err)}
+		}
+		switch err := unix.Flock(int(g.Fd()), unix.LOCK_EX|unix.LOCK_NB); {
+		case err == nil:
+			// The holder before us removes the file as it lets go: the
+			// lock only counts if name is still the file we locked.
+			if sameFile(g, name) {
+				f = g
+				continue
+			}
+			g.Close()
+		case errors.Is(err, unix.EWOULDBLOCK):
+			g.Close()
+			if !waited {
+				holder, _ := os.ReadFile(name)
+				note(fmt.Sprintf("waiting for another market run on %s to finish (%s holds the lock %s)", out, strings.TrimSpace(string(holder)), name))
+				waited = true
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		default:
+			g.Close()
+			return nil, &ConfigError{out, fmt.Errorf("cannot lock %s: %v", name, err)}
+		}
+	}
+	f.Truncate(0)
+	fmt.Fprintf(f, "pid %d\n", os.Getpid())
+	unlock = func() {
+		os.Remove(name) // before letting go, so a waiter never locks a file that is gone
+		f.Close()       // closing the last descriptor drops the flock
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(parent, "."+base+".new-*"))
+	for _, dir := range leftovers {
+		if err := os.RemoveAll(dir); err != nil {
+			unlock()
+			return nil, &ConfigError{out, fmt.Errorf("cannot remove %s, left by an interrupted build: %v", dir, err)}
+		}
+		note(fmt.Sprintf("removed %s, left by an interrupted build", dir))
+	}
+	return unlock, nil
+}
+
+// sameFile reports whether the open file f is still at path name.
+func sameFile(f *os.File, name string) bool {
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(name)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }

@@ -42,17 +42,11 @@ func Extract(r io.ReaderAt, size int64, dir string, limits ExtractLimits) ([]str
 	if len(zr.File) > limits.MaxFiles {
 		return nil, errorf(where, ErrTooLarge, "%d entries, over the %d-entry limit", len(zr.File), limits.MaxFiles)
 	}
-	folded := map[string]string{}
+	for _, p := range checkEntries(zr.File) {
+		return nil, &Error{Path: where + ":" + p.name, Kind: ErrUnsafeArchive, Err: p.err}
+	}
 	var declared uint64
 	for _, f := range zr.File {
-		if err := checkEntryName(f); err != nil {
-			return nil, &Error{Path: where + ":" + f.Name, Kind: ErrUnsafeArchive, Err: err}
-		}
-		key := strings.ToLower(strings.TrimSuffix(f.Name, "/"))
-		if other, ok := folded[key]; ok {
-			return nil, errorf(where+":"+f.Name, ErrUnsafeArchive, "collides with entry %q", other)
-		}
-		folded[key] = f.Name
 		declared += f.UncompressedSize64
 	}
 	if declared > uint64(limits.MaxSize) {
@@ -86,6 +80,50 @@ func Extract(r io.ReaderAt, size int64, dir string, limits ExtractLimits) ([]str
 	}
 	slices.Sort(written)
 	return written, nil
+}
+
+type entryProblem struct {
+	name string
+	err  error
+}
+
+// checkEntries checks every entry's name and mode (checkEntryName) and that
+// no two entries collide: the same name up to case, or a file where another
+// entry needs a folder (a and a/b).
+func checkEntries(files []*zip.File) []entryProblem {
+	var probs []entryProblem
+	kinds := map[string]string{} // folded path -> "file" or "folder", first entry
+	names := map[string]string{} // folded path -> the entry that claimed it
+	claim := func(entry, p, kind string) error {
+		key := strings.ToLower(p)
+		if k, ok := kinds[key]; ok && (k == "file" || kind == "file") {
+			return fmt.Errorf("collides with entry %q", names[key])
+		}
+		kinds[key], names[key] = kind, entry
+		return nil
+	}
+	for _, f := range files {
+		if err := checkEntryName(f); err != nil {
+			probs = append(probs, entryProblem{f.Name, err})
+			continue
+		}
+		p := strings.TrimSuffix(f.Name, "/")
+		var err error
+		for d := path.Dir(p); d != "." && err == nil; d = path.Dir(d) {
+			err = claim(f.Name, d, "folder")
+		}
+		if err == nil {
+			kind := "file"
+			if strings.HasSuffix(f.Name, "/") {
+				kind = "folder"
+			}
+			err = claim(f.Name, p, kind)
+		}
+		if err != nil {
+			probs = append(probs, entryProblem{f.Name, err})
+		}
+	}
+	return probs
 }
 
 func checkEntryName(f *zip.File) error {

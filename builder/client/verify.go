@@ -234,6 +234,8 @@ func (v *verifier) release(ctx context.Context) {
 // every entry identical to packages.json's entry for that version.
 func (v *verifier) productCatalogs(ctx context.Context) {
 	m := v.m
+	// Product catalogs are listed by release.json and, on disk, found by
+	// looking; one on disk that release.json does not cover is a problem.
 	var names []string
 	if m.release != nil {
 		for name := range m.release.Files {
@@ -241,14 +243,18 @@ func (v *verifier) productCatalogs(ctx context.Context) {
 				names = append(names, name)
 			}
 		}
-	} else if d, ok := m.src.(*dirSource); ok {
+	}
+	if d, ok := m.src.(*dirSource); ok {
 		entries, _ := fs.ReadDir(d.root.FS(), m.api)
 		for _, e := range entries {
-			if e.IsDir() {
-				if _, err := d.root.Stat(path.Join(m.api, e.Name(), "packages.json")); err == nil {
-					names = append(names, e.Name()+"/packages.json")
-				}
+			name := e.Name() + "/packages.json"
+			if _, err := d.root.Stat(path.Join(m.api, name)); err != nil || !e.IsDir() || slices.Contains(names, name) {
+				continue
 			}
+			if m.release != nil {
+				v.add(m.rel(name), "not covered by %s", catalog.ReleaseFile)
+			}
+			names = append(names, name)
 		}
 	}
 	slices.Sort(names)
@@ -440,15 +446,15 @@ func (v *verifier) archive(f *os.File, size int64, rel string, e *catalog.Entry)
 		}
 	}
 	budget := v.opts.MaxExtractSize
+	unsafe := map[string]bool{}
+	for _, p := range checkEntries(zr.File) {
+		v.add(rel+":"+p.name, "unsafe entry: %v", p.err)
+		unsafe[p.name] = true
+	}
 	inZip := map[string]bool{}
 	for _, zf := range zr.File {
 		where := rel + ":" + zf.Name
-		if err := checkEntryName(zf); err != nil {
-			v.add(where, "unsafe entry: %v", err)
-			continue
-		}
-		if inZip[strings.ToLower(zf.Name)] {
-			v.add(where, "unsafe entry: collides with another entry")
+		if unsafe[zf.Name] {
 			continue
 		}
 		inZip[strings.ToLower(zf.Name)] = true
