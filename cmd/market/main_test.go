@@ -14,7 +14,10 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"market": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+		"market": func() {
+			crashHooks()
+			os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+		},
 	})
 }
 
