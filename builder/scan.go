@@ -16,7 +16,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
@@ -52,6 +54,7 @@ type Version struct {
 	Icon      string   // "" or one of IconFiles
 	License   bool     // license.txt present
 	Resources []string // every other file, sorted
+	Size      int64    // bytes of all its files
 }
 
 // Tree is a validated packages directory.
@@ -108,9 +111,16 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, checked map[stri
 		})
 	}
 	g.Wait()
+	var total int64
 	for i := range names {
 		t.Versions = append(t.Versions, found[i]...)
 		t.Problems = append(t.Problems, probs[i]...)
+		for _, v := range found[i] {
+			total += v.Size
+		}
+	}
+	if total > MaxTreeSize {
+		t.Problems.Add(dir, "", "holds %d bytes, over the %d-byte limit (MaxTreeSize)", total, MaxTreeSize)
 	}
 	slices.SortFunc(t.Versions, func(a, b *Version) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), b.Version.Compare(a.Version))
@@ -226,6 +236,9 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 	var files []string
 	for _, e := range entries {
 		p := filepath.Join(shown, e.Name())
+		if !e.IsDir() && !s.checkFile(e, p, &v.Size) {
+			continue
+		}
 		switch n := e.Name(); {
 		case e.IsDir():
 			s.probs.Add(p, "", "subfolders are not allowed: resources are flat files in the version folder")
@@ -240,6 +253,10 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 		}
 	}
 	if len(s.caseCollisions(shown, files)) > 0 {
+		return nil
+	}
+	if v.Size > MaxVersionSize {
+		s.probs.Add(shown, "", "holds %d bytes, over the %d-byte limit (MaxVersionSize)", v.Size, MaxVersionSize)
 		return nil
 	}
 	if len(files) > archive.MaxFiles {
@@ -304,8 +321,43 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 				s.probs.Warn(filepath.Join(shown, f), "", "no action names this file; it is published all the same")
 			}
 		}
+		if r := nonASCII(f); r != "" {
+			s.probs.Warn(filepath.Join(shown, f), "", "file name has non-ASCII characters (%s): a look-alike of another name is possible; prefer ASCII", r)
+		}
 	}
 	return v
+}
+
+// checkFile refuses a file over MaxFileSize or with more than one name
+// (a hard link may be the name of a file outside the packages directory,
+// which a link-following copy would publish), adding its size to total.
+func (s *scanner) checkFile(e fs.DirEntry, shown string, total *int64) bool {
+	info, err := e.Info()
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return false
+	}
+	if sys, ok := info.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
+		s.probs.Add(shown, "", "is hard-linked (%d names); market cannot tell whether another name lies outside the packages directory: replace it with a copy", sys.Nlink)
+		return false
+	}
+	if info.Size() > MaxFileSize {
+		s.probs.Add(shown, "", "is %d bytes, over the %d-byte limit (MaxFileSize)", info.Size(), MaxFileSize)
+		return false
+	}
+	*total += info.Size()
+	return true
+}
+
+// nonASCII lists the non-ASCII characters of a name, or "".
+func nonASCII(name string) string {
+	var out []string
+	for _, r := range name {
+		if r > unicode.MaxASCII {
+			out = append(out, fmt.Sprintf("%q U+%04X", r, r))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func (s *scanner) readSpec(rel, shown string) ([]byte, error) {
@@ -332,15 +384,27 @@ func (s *scanner) checkIcon(rel, shown string) {
 		return
 	}
 	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	got := sniffImage(head[:n])
+	data, err := io.ReadAll(io.LimitReader(f, MaxIconSize+1))
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return
+	}
+	if len(data) > MaxIconSize {
+		s.probs.Add(shown, "", "is over the %d-byte limit (MaxIconSize)", MaxIconSize)
+		return
+	}
+	got := sniffImage(data[:min(len(data), 512)])
 	want := strings.TrimPrefix(path.Ext(rel), ".")
 	switch {
 	case got == "":
 		s.probs.Add(shown, "", "is not a PNG, JPEG or SVG image")
 	case got != want:
 		s.probs.Warn(shown, "", "is a %s image named .%s; it is served with the %s content type", strings.ToUpper(got), want, strings.ToUpper(got))
+	}
+	if got == "svg" {
+		if err := checkSVG(data); err != nil {
+			s.probs.Add(shown, "", "SVG refused: %v (an icon is shown on the marketplace's own origin)", err)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -307,13 +308,23 @@ func CheckFileName(name string) string {
 		return "is empty"
 	case name == "." || name == "..":
 		return "is not a file name"
+	case len(name) > MaxFileNameLength:
+		return fmt.Sprintf("is %d bytes long, over the %d-byte limit (MaxFileNameLength)", len(name), MaxFileNameLength)
+	case !utf8.ValidString(name):
+		return "is not valid UTF-8"
 	case strings.ContainsAny(name, `/\`):
 		return "has a path separator; resources are flat files in the version folder"
 	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return "has a control character"
+	case strings.ContainsFunc(name, func(r rune) bool { return unicode.Is(unicode.Cf, r) }):
+		return "has an invisible or direction-changing character (Unicode format character)"
 	}
 	return ""
 }
+
+// MaxFileNameLength is the longest file name accepted, in bytes: what
+// common file systems allow.
+const MaxFileNameLength = 255
 
 // schemaProblems turns the leaves of a validation error tree into problems.
 func schemaProblems(file string, ve *jsonschema.ValidationError, probs *problem.List) {

@@ -169,6 +169,12 @@ func (k *keyFlags) load(stderr interface{ Write([]byte) (int, error) }) (*sign.S
 		pass = []byte(os.Getenv(envPassphrase))
 	}
 	s, err := sign.Load(data, sign.Options{KeyID: k.id, Passphrase: pass})
+	// The secret bytes are not needed again: wipe this process's copies
+	// (the Signer keeps only the parsed key) and keep them from any child.
+	clear(data)
+	clear(pass)
+	os.Unsetenv(envSigningKey)
+	os.Unsetenv(envPassphrase)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", from, err)
 	}

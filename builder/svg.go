@@ -1,0 +1,85 @@
+package builder
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// checkSVG refuses an SVG that could run code or reach outside itself when
+// a browser opens it: script elements, event-handler attributes,
+// javascript: URLs, foreignObject (embedded HTML), references to anything
+// but its own fragments or inline images, CSS imports and url()s that
+// leave the file, and DTDs (entity expansion, external entities).
+func checkSVG(data []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = true
+	inStyle := false
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("not well-formed XML: %v", err)
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			return errors.New("has a DTD (<!DOCTYPE or <!ENTITY): entities can expand without bound or reach outside")
+		case xml.StartElement:
+			name := strings.ToLower(t.Name.Local)
+			switch name {
+			case "script", "foreignobject", "iframe", "embed", "object":
+				return fmt.Errorf("has a <%s> element", t.Name.Local)
+			}
+			inStyle = name == "style"
+			for _, a := range t.Attr {
+				an := strings.ToLower(a.Name.Local)
+				v := strings.TrimSpace(strings.ToLower(a.Value))
+				switch {
+				case strings.HasPrefix(an, "on"):
+					return fmt.Errorf("<%s> has an event handler %s=", t.Name.Local, a.Name.Local)
+				case strings.Contains(v, "javascript:"):
+					return fmt.Errorf("<%s %s> holds a javascript: URL", t.Name.Local, a.Name.Local)
+				case an == "href" || an == "src":
+					if !strings.HasPrefix(v, "#") && !strings.HasPrefix(v, "data:image/") {
+						return fmt.Errorf("<%s %s=%q> refers outside the file", t.Name.Local, a.Name.Local, a.Value)
+					}
+				case an == "style":
+					if err := checkCSS(v); err != nil {
+						return fmt.Errorf("<%s style>: %v", t.Name.Local, err)
+					}
+				}
+			}
+		case xml.EndElement:
+			inStyle = false
+		case xml.CharData:
+			if inStyle {
+				if err := checkCSS(strings.ToLower(string(t))); err != nil {
+					return fmt.Errorf("<style>: %v", err)
+				}
+			}
+		}
+	}
+}
+
+// checkCSS refuses CSS that loads anything from outside the file.
+func checkCSS(css string) error {
+	if strings.Contains(css, "@import") {
+		return errors.New("@import loads another stylesheet")
+	}
+	for rest := css; ; {
+		i := strings.Index(rest, "url(")
+		if i < 0 {
+			return nil
+		}
+		rest = rest[i+4:]
+		target := strings.TrimLeft(rest, " \t\n'\"")
+		if !strings.HasPrefix(target, "#") && !strings.HasPrefix(target, "data:image/") {
+			return errors.New("url() refers outside the file")
+		}
+	}
+}
