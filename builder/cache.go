@@ -163,14 +163,17 @@ func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) ([]fi
 	}
 	for _, name := range names {
 		rel := v.rel + "/" + name
-		info, err := root.Lstat(rel)
-		if err != nil {
-			return nil, err
+		st, ok := v.states[name] // as the scan found it
+		if !ok {
+			info, err := root.Lstat(rel)
+			if err != nil {
+				return nil, err
+			}
+			if !info.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s: changed into a non-regular file during the build", name)
+			}
+			st = stateOf(name, info, true)
 		}
-		if !info.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s: changed into a non-regular file during the build", name)
-		}
-		st := stateOf(name, info, true)
 		if old, ok := known[name]; ok && old.sameFile(st) {
 			st.SHA256 = old.SHA256
 		} else if hash {

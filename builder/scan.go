@@ -55,6 +55,7 @@ type Version struct {
 	License   bool     // license.txt present
 	Resources []string // every other file, sorted
 	Size      int64    // bytes of all its files
+	states    map[string]fileState
 }
 
 // Tree is a validated packages directory.
@@ -236,7 +237,7 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 	var files []string
 	for _, e := range entries {
 		p := filepath.Join(shown, e.Name())
-		if !e.IsDir() && !s.checkFile(e, p, &v.Size) {
+		if !e.IsDir() && !s.checkFile(e, p, v) {
 			continue
 		}
 		switch n := e.Name(); {
@@ -330,8 +331,9 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 
 // checkFile refuses a file over MaxFileSize or with more than one name
 // (a hard link may be the name of a file outside the packages directory,
-// which a link-following copy would publish), adding its size to total.
-func (s *scanner) checkFile(e fs.DirEntry, shown string, total *int64) bool {
+// which a link-following copy would publish), and records its size and
+// state in v (the build compares the state with its cache).
+func (s *scanner) checkFile(e fs.DirEntry, shown string, v *Version) bool {
 	info, err := e.Info()
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
@@ -345,7 +347,11 @@ func (s *scanner) checkFile(e fs.DirEntry, shown string, total *int64) bool {
 		s.probs.Add(shown, "", "is %d bytes, over the %d-byte limit (MaxFileSize)", info.Size(), MaxFileSize)
 		return false
 	}
-	*total += info.Size()
+	v.Size += info.Size()
+	if v.states == nil {
+		v.states = map[string]fileState{}
+	}
+	v.states[e.Name()] = stateOf(e.Name(), info, true)
 	return true
 }
 
