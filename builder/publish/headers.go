@@ -117,14 +117,16 @@ func CacheControl(rel string) string { return CacheControlFor(rel, DefaultCatalo
 //   - Immutable (a year, never revalidated) for the files of a version: a
 //     published version's bytes never change (market publish refuses to
 //     overwrite one), and they are bound by digest in the signed catalog.
-//     No CDN invalidation is ever needed for them.
+//     No CDN invalidation is ever needed for them. Their signatures are
+//     the exception: a key rotation re-signs a version, so a cached .asc
+//     must not outlive the key that made it.
 //   - "public, max-age=N" with N = catalogMaxAge for everything else:
 //     catalogs and their signatures, categories, keys.asc, release.json, the
 //     schema, category icons and the site — what changes with a release, so
 //     a new release reaches every cache within N seconds. A catalog and its
 //     .asc share the same N, so they expire together.
 func CacheControlFor(rel string, catalogMaxAge time.Duration) string {
-	if IsVersioned(rel) {
+	if IsVersioned(rel) && !strings.HasSuffix(rel, ".asc") {
 		return Immutable
 	}
 	return fmt.Sprintf("public, max-age=%d", int(catalogMaxAge.Seconds()))

@@ -82,7 +82,7 @@ func TestCacheControl(t *testing.T) {
 
 		// Version files, bound by hash in the signed catalog.
 		{"v1/packages/foo/1.0.0/archive.zip", day},
-		{"v1/packages/foo/1.0.0/archive.zip.asc", day},
+		{"v1/packages/foo/1.0.0/archive.zip.asc", noCache}, // re-signed after a key rotation
 		{"v1/packages/foo/1.0.0/spec.json", day},
 		{"v1/packages/foo/1.0.0/icon.png", day},
 		{"v2/packages/v1/1.0.0-SNAPSHOT/plugin.jar", day},

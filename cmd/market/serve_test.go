@@ -107,7 +107,7 @@ func TestServeHeaders(t *testing.T) {
 		{"/v1/6.4.0/packages.json", "application/json", "public, max-age=300"},
 		{"/v1/schema/spec-1.0.json", "application/json", "public, max-age=300"},
 		{pkg + "archive.zip", "application/zip", "public, max-age=31536000, immutable"},
-		{pkg + "archive.zip.asc", "application/pgp-signature", "public, max-age=31536000, immutable"},
+		{pkg + "archive.zip.asc", "application/pgp-signature", "public, max-age=300"},
 		{pkg + "demo-transform-1.1.0.jar", "application/java-archive", "public, max-age=31536000, immutable"},
 		{pkg + "license.txt", "text/plain; charset=utf-8", "public, max-age=31536000, immutable"},
 		{pkg + "icon.png", "image/png", "public, max-age=31536000, immutable"},
