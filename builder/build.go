@@ -130,6 +130,7 @@ func scan(opts Options, prev *cache) (*Tree, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.Problems = append(t.Problems, checkCategories(opts.repo())...).Sort()
 	if committed := filepath.Join(opts.repo(), "categories.json"); fileExists(committed) {
 		opts.Reporter.Note(fmt.Sprintf("%s is ignored: the build writes %s/categories.json from the specs", committed, opts.Config.API))
 	}

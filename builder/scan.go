@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -76,9 +77,12 @@ func Scan(dir string, cfg *Config, now time.Time, jobs int) (*Tree, error) {
 // checked as having passed the structural checks (schema.ParseChecked).
 func scanTree(dir string, cfg *Config, now time.Time, jobs int, checked map[string]bool) (*Tree, error) {
 	t := &Tree{Dir: dir}
-	info, err := os.Lstat(dir)
+	info, err := os.Lstat(filepath.Clean(dir)) // "packages/" would follow a link
 	if err != nil {
 		return nil, &ConfigError{dir, fmt.Errorf("cannot read the packages directory: %w", err)}
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		return nil, &ConfigError{filepath.Clean(dir), fmt.Errorf("the packages directory is a symbolic link; links are refused, never followed")}
 	}
 	if !info.IsDir() {
 		return nil, &ConfigError{dir, fmt.Errorf("the packages directory is not a directory")}
@@ -316,6 +320,8 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 			}
 			v.Icon = f
 			s.checkIcon(path.Join(rel, f), filepath.Join(shown, f))
+		case activeContent(f):
+			s.probs.Add(filepath.Join(shown, f), "", "a browser runs this kind of file (%s) on the marketplace's own origin when it is opened; put it in a zip or use another format", path.Ext(f))
 		default:
 			v.Resources = append(v.Resources, f)
 			if !named[f] {
@@ -328,6 +334,8 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 	}
 	return v
 }
+
+var errTooBig = errors.New("over a limit")
 
 // checkFile refuses a file over MaxFileSize or with more than one name
 // (a hard link may be the name of a file outside the packages directory,
@@ -355,6 +363,17 @@ func (s *scanner) checkFile(e fs.DirEntry, shown string, v *Version) bool {
 	return true
 }
 
+// activeContent reports whether a browser renders a file of this name as a
+// page that can run scripts (HTML, XHTML, SVG), whatever it holds: served
+// loose beside the site, it would run with the marketplace's origin.
+func activeContent(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".html", ".htm", ".shtml", ".xhtml", ".xht", ".svg", ".svgz", ".mht", ".mhtml":
+		return true
+	}
+	return false
+}
+
 // nonASCII lists the non-ASCII characters of a name, or "".
 func nonASCII(name string) string {
 	var out []string
@@ -378,7 +397,85 @@ func (s *scanner) readSpec(rel, shown string) ([]byte, error) {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil, err
 	}
+	if len(data) > schema.MaxSpecSize {
+		size := int64(len(data))
+		if info, err := f.Stat(); err == nil {
+			size = info.Size()
+		}
+		s.probs.Add(shown, "", "is %d bytes, over the %d-byte limit (MaxSpecSize)", size, schema.MaxSpecSize)
+		return nil, errTooBig
+	}
 	return data, nil
+}
+
+// checkCategories checks the repository's categories/<category>/icon.png,
+// which the build publishes: no links (the folder, a category, an icon), no
+// hard links, at most MaxIconSize, a PNG (or a JPEG, warned).
+func checkCategories(repo string) problem.List {
+	var probs problem.List
+	dir := filepath.Join(repo, "categories")
+	info, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		probs.Add(dir, "", "cannot read: %v", err)
+		return probs
+	case info.Mode()&fs.ModeSymlink != 0:
+		probs.Add(dir, "", "is a symbolic link; links are refused, never followed")
+		return probs
+	case !info.IsDir():
+		return nil
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		probs.Add(dir, "", "cannot read: %v", err)
+		return probs
+	}
+	defer root.Close()
+	s := scanner{root: root, probs: &probs}
+	for _, c := range s.entries(".", dir) {
+		if !c.IsDir() {
+			continue
+		}
+		icon := path.Join(c.Name(), "icon.png")
+		shown := filepath.Join(dir, c.Name(), "icon.png")
+		info, err := root.Lstat(icon)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			probs.Add(shown, "", "cannot read: %v", err)
+			continue
+		case info.Mode()&fs.ModeSymlink != 0:
+			probs.Add(shown, "", "is a symbolic link; links are refused, never followed")
+			continue
+		case !info.Mode().IsRegular():
+			probs.Add(shown, "", "is not a regular file (%v)", info.Mode().Type())
+			continue
+		}
+		if sys, ok := info.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
+			probs.Add(shown, "", "is hard-linked (%d names); market cannot tell whether another name lies outside the repository: replace it with a copy", sys.Nlink)
+			continue
+		}
+		s.checkIcon(icon, shown)
+		if got := iconFormat(root, icon); got == "svg" {
+			probs.Add(shown, "", "is an SVG; category icons are published as icon.png: use a PNG")
+		}
+	}
+	return probs
+}
+
+// iconFormat sniffs a file's image format: png, jpg, svg or "".
+func iconFormat(root *os.Root, rel string) string {
+	f, err := root.Open(rel)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	return sniffImage(head[:n])
 }
 
 // checkIcon warns when an icon's bytes are not the format its name says

@@ -38,14 +38,17 @@ func checkSVG(data []byte) error {
 			inStyle = name == "style"
 			for _, a := range t.Attr {
 				an := strings.ToLower(a.Name.Local)
-				v := strings.TrimSpace(strings.ToLower(a.Value))
+				v := urlForm(a.Value)
 				switch {
 				case strings.HasPrefix(an, "on"):
 					return fmt.Errorf("<%s> has an event handler %s=", t.Name.Local, a.Name.Local)
-				case strings.Contains(v, "javascript:"):
-					return fmt.Errorf("<%s %s> holds a javascript: URL", t.Name.Local, a.Name.Local)
+				case strings.Contains(v, "javascript:") || strings.Contains(v, "vbscript:") || strings.Contains(v, "data:text/html"):
+					return fmt.Errorf("<%s %s> holds a script URL", t.Name.Local, a.Name.Local)
+				case an == "attributename" && strings.HasSuffix(v, "href"):
+					// <set>/<animate> could change a link's target after any check.
+					return fmt.Errorf("<%s> animates a link target (%s)", t.Name.Local, a.Value)
 				case an == "href" || an == "src":
-					if !strings.HasPrefix(v, "#") && !strings.HasPrefix(v, "data:image/") {
+					if !strings.HasPrefix(v, "#") && !strings.HasPrefix(v, "data:image/") || strings.HasPrefix(v, "data:image/svg") {
 						return fmt.Errorf("<%s %s=%q> refers outside the file", t.Name.Local, a.Name.Local, a.Value)
 					}
 				case an == "style":
@@ -82,4 +85,15 @@ func checkCSS(css string) error {
 			return errors.New("url() refers outside the file")
 		}
 	}
+}
+
+// urlForm is a value as a browser's URL parser sees it: lower case, without
+// the ASCII tabs, newlines and spaces it drops.
+func urlForm(v string) string {
+	return strings.ToLower(strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || r == ' ' || r == 0 {
+			return -1
+		}
+		return r
+	}, v))
 }

@@ -286,6 +286,28 @@ func (s *Spec) check(file string, now time.Time, probs *problem.List) {
 			probs.Add(file, f.Pointer, "file name %q %s", f.Name, msg)
 		}
 	}
+	checkURL(file, "/paidLink", s.PaidLink, probs)
+	if s.LicenseInfo != nil {
+		checkURL(file, "/licenseInfo/url", s.LicenseInfo.URL, probs)
+	}
+}
+
+// checkURL refuses a link consumers will render that is not http(s): a
+// javascript: or data: URL there runs in the consumer's UI when clicked.
+// Browsers drop ASCII tabs and newlines from URLs, so this does too.
+func checkURL(file, ptr, u string, probs *problem.List) {
+	if u == "" {
+		return
+	}
+	norm := strings.ToLower(strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, u)))
+	if !strings.HasPrefix(norm, "https://") && !strings.HasPrefix(norm, "http://") {
+		probs.Add(file, ptr, "%q is not an http(s) URL; consumers render it as a link", u)
+	}
 }
 
 // checkVersionOrRange accepts a version (1.2.0) or a range ([1.0.0,2.0.0)).

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Severity tells whether a problem fails the check.
@@ -30,7 +33,7 @@ type Problem struct {
 // String renders the problem as PATH[#/pointer]: message, with warnings marked.
 func (p Problem) String() string {
 	var b strings.Builder
-	b.WriteString(p.File)
+	b.WriteString(safePath(p.File))
 	if p.Pointer != "" {
 		b.WriteString("#")
 		b.WriteString(p.Pointer)
@@ -152,7 +155,7 @@ func (l List) Write(w io.Writer, f Format) error {
 			if p.Pointer != "" {
 				msg = p.Pointer + ": " + msg
 			}
-			if _, err := fmt.Fprintf(w, "::%s file=%s::%s\n", level, escapeProperty(p.File), escapeData(msg)); err != nil {
+			if _, err := fmt.Fprintf(w, "::%s file=%s::%s\n", level, escapeProperty(safePath(p.File)), escapeData(msg)); err != nil {
 				return err
 			}
 		}
@@ -176,4 +179,19 @@ func escapeData(s string) string {
 
 func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// safePath prints a path that a hostile tree named, as it is unless it holds
+// something a terminal or a reader would take for more than a name: a
+// control character (a newline would forge a second problem line, an escape
+// sequence rewrite the screen), a Unicode format character (U+202E reverses
+// the text) or invalid UTF-8. Such a path is quoted, Go-style, so every
+// problem stays one honest line.
+func safePath(path string) string {
+	if !utf8.ValidString(path) || strings.ContainsFunc(path, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	}) {
+		return strconv.Quote(path)
+	}
+	return path
 }
