@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -236,8 +237,16 @@ func parse(file string, data []byte, now time.Time, checked bool) (*Spec, proble
 	if _, isObject := doc.(map[string]any); !isObject {
 		return nil, probs
 	}
-	// The schema reported any type mismatch; decode what fits for the checks below.
-	_ = json.Unmarshal(data, &spec)
+	// The schema reports type mismatches; a number it calls an integer
+	// that is no int64 (1.6e9, 1e30) is reported here.
+	if err := json.Unmarshal(data, &spec); err != nil && probs.Errors() == 0 {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "created" {
+			probs.Add(file, "/created", "%s is not a whole number of Unix seconds; write it without a fraction or exponent", te.Value)
+		} else {
+			probs.Add(file, "", "cannot be read: %v", err)
+		}
+	}
 	spec.check(file, now, &probs)
 	return &spec, probs
 }
@@ -252,8 +261,8 @@ func (s *Spec) check(file string, now time.Time, probs *problem.List) {
 		}
 	}
 	switch latest := now.Add(24 * time.Hour).Unix(); {
-	case s.Created == 0:
-		// missing or mistyped: the schema said so
+	case s.Created == 0 && probs.Errors() > 0:
+		// missing or mistyped: said already
 	case s.Created > latest*100:
 		probs.Add(file, "/created", "%d is not Unix seconds (milliseconds?): %s is in the future", s.Created, time.Unix(s.Created, 0).UTC().Format("2006-01-02"))
 	case s.Created > latest:

@@ -8,9 +8,11 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/market-dev/market/schema"
 )
 
 // MaxFiles is the most entries one archive may hold.
@@ -30,19 +32,23 @@ type File struct {
 	Open func() (io.ReadCloser, error) // its bytes
 }
 
-// CheckName reports why name cannot be an archive entry, or nil.
+// CheckName reports why name cannot be an archive entry, or nil. A name
+// is slash-separated elements, each a file name schema.CheckFileName
+// accepts (no "", ".", "..", backslash, control or format character,
+// invalid UTF-8, over schema.MaxFileNameLength), with no drive letter: the
+// rules the client's extraction enforces, so whatever Create writes, a
+// consumer can extract.
 func CheckName(name string) error {
-	switch {
-	case name == "":
+	if name == "" {
 		return fmt.Errorf("empty file name")
-	case !utf8.ValidString(name):
-		return fmt.Errorf("file name %q is not valid UTF-8", name)
-	case strings.HasPrefix(name, "/") || strings.Contains(name, `\`) || strings.Contains(name, ":"):
-		return fmt.Errorf("file name %q is absolute or has a backslash or colon", name)
-	case slices.Contains(strings.Split(name, "/"), "..") || slices.Contains(strings.Split(name, "/"), "."):
-		return fmt.Errorf("file name %q has a . or .. element", name)
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("file name %q has a control character", name)
+	}
+	if len(name) >= 2 && name[1] == ':' {
+		return fmt.Errorf("file name %q has a drive letter", name)
+	}
+	for _, elem := range strings.Split(name, "/") {
+		if msg := schema.CheckFileName(elem); msg != "" {
+			return fmt.Errorf("file name %q: element %q %s", name, elem, msg)
+		}
 	}
 	return nil
 }
@@ -57,7 +63,8 @@ func Create(w io.Writer, files []File) error {
 	}
 	sorted := slices.Clone(files)
 	slices.SortFunc(sorted, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
-	folded := map[string]string{}
+	folded := map[string]string{} // folded name -> the file of that name
+	folders := map[string]string{} // folded folder -> a file inside it
 	for _, f := range sorted {
 		if err := CheckName(f.Name); err != nil {
 			return err
@@ -66,7 +73,16 @@ func Create(w io.Writer, files []File) error {
 		if other, ok := folded[key]; ok {
 			return fmt.Errorf("file names %q and %q differ only in case", other, f.Name)
 		}
+		if inside, ok := folders[key]; ok {
+			return fmt.Errorf("%q is a file, and %q needs it to be a folder", f.Name, inside)
+		}
 		folded[key] = f.Name
+		for d := path.Dir(key); d != "."; d = path.Dir(d) {
+			if other, ok := folded[d]; ok {
+				return fmt.Errorf("%q is a file, and %q needs it to be a folder", other, f.Name)
+			}
+			folders[d] = f.Name
+		}
 	}
 	zw := zip.NewWriter(w)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {

@@ -72,7 +72,10 @@ func TestCreateIsDeterministicAndReadable(t *testing.T) {
 }
 
 func TestCreateRefusesBadNames(t *testing.T) {
-	for _, name := range []string{"", "../x", "a/../../x", "/etc/passwd", `a\b`, "c:x", "a\x00b", "a\nb", "\xff"} {
+	// The last five were found by FuzzCreate and FuzzCreateExtract: names
+	// Create wrote and the client's Extract then refused.
+	long := strings.Repeat("n", 300)
+	for _, name := range []string{"", "../x", "a/../../x", "/etc/passwd", `a\b`, "c:x", "a\x00b", "a\nb", "\xff", "0/", "a//b", "a\u200eb.txt", long, "d/" + long} {
 		if err := archive.Create(io.Discard, []archive.File{archive.Bytes(name, []byte("x"))}); err == nil {
 			t.Errorf("name %q accepted", name)
 		}
@@ -80,6 +83,12 @@ func TestCreateRefusesBadNames(t *testing.T) {
 	err := archive.Create(io.Discard, []archive.File{archive.Bytes("Readme", nil), archive.Bytes("README", nil)})
 	if err == nil || !strings.Contains(err.Error(), "only in case") {
 		t.Errorf("case-fold collision: %v", err)
+	}
+	for _, pair := range [][2]string{{"lib", "lib/a.jar"}, {"Lib", "lib/a/b.jar"}, {"lib/a.jar", "LIB"}} {
+		err := archive.Create(io.Discard, []archive.File{archive.Bytes(pair[0], nil), archive.Bytes(pair[1], nil)})
+		if err == nil || !strings.Contains(err.Error(), "needs it to be a folder") {
+			t.Errorf("file %q and %q inside it: %v", pair[0], pair[1], err)
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -302,8 +303,8 @@ func checkEntry(e *catalog.Entry) error {
 		if len(f.SHA256) != 64 || f.Size < 0 {
 			return fmt.Errorf("%s@%s: %s has no valid sha256 and size", e.Name, e.Version, name)
 		}
-		if _, err := hex.DecodeString(f.SHA256); err != nil {
-			return fmt.Errorf("%s@%s: %s has no valid sha256", e.Name, e.Version, name)
+		if _, err := hex.DecodeString(f.SHA256); err != nil || strings.ToLower(f.SHA256) != f.SHA256 {
+			return fmt.Errorf("%s@%s: %s has no valid sha256 (64 lower-case hex digits)", e.Name, e.Version, name)
 		}
 	}
 	return nil
