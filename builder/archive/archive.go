@@ -63,7 +63,7 @@ func Create(w io.Writer, files []File) error {
 	}
 	sorted := slices.Clone(files)
 	slices.SortFunc(sorted, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
-	folded := map[string]string{} // folded name -> the file of that name
+	folded := map[string]string{}  // folded name -> the file of that name
 	folders := map[string]string{} // folded folder -> a file inside it
 	for _, f := range sorted {
 		if err := CheckName(f.Name); err != nil {
