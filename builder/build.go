@@ -265,6 +265,10 @@ type build struct {
 	// dry checks whether the previous tree is already the result, writing
 	// nothing under packages/; run then fails with errChanged if it is not.
 	dry bool
+	// compared are the files a dry run compared in place (site pages),
+	// by path inside the tree.
+	compared map[string]bool
+	cats     []catalog.Category
 }
 
 // errChanged ends a dry run: something differs from the previous tree.
@@ -322,7 +326,7 @@ func (b *build) run(ctx context.Context) error {
 	}
 	StepHook("catalogs")
 	if b.dry {
-		same, err := sameTopLevel(b.dir, b.opts.Out, b.opts.Config.API)
+		same, err := sameTopLevel(b.dir, b.opts.Out, b.opts.Config.API, b.compared)
 		if err != nil || !same {
 			return errChanged
 		}
@@ -558,6 +562,7 @@ func (b *build) catalogs() error {
 	if err != nil {
 		return err
 	}
+	b.cats = cats
 	if err := b.writeJSON(filepath.Join(b.api, "categories.json"), cats, false); err != nil {
 		return err
 	}
@@ -582,7 +587,48 @@ func (b *build) catalogs() error {
 	if err := writeBytes(filepath.Join(b.dir, ".market", "tree.json"), []byte(fmt.Sprintf("{\n  \"format\": %d,\n  \"api\": %q\n}\n", FormatVersion, cfg.API))); err != nil {
 		return err
 	}
-	return site.Render(b.dir, site.Data{Title: cmp.Or(cfg.Title, "Package marketplace"), API: cfg.API, Entries: b.entries})
+	return site.Render(b.sitePage, b.siteData())
+}
+
+// siteData gathers what the browse site shows.
+func (b *build) siteData() site.Data {
+	cfg := b.opts.Config
+	d := site.Data{
+		Title: cmp.Or(cfg.Title, "Package marketplace"), BaseURL: cfg.BaseURL, API: cfg.API,
+		Product: cfg.Product.Name, Categories: b.cats, Entries: b.entries,
+		Specs: make(map[string]*schema.Spec, len(b.tree.Versions)),
+	}
+	for _, pv := range cfg.ProductVersions {
+		d.ProductVersions = append(d.ProductVersions, pv.String())
+	}
+	for _, v := range b.tree.Versions {
+		d.Specs[v.Name+"@"+v.Version.String()] = v.Spec
+	}
+	if s := b.opts.Signer; s != nil {
+		d.Fingerprint, d.SigningFingerprint = s.Fingerprint(), s.SigningFingerprint()
+	}
+	return d
+}
+
+// sitePage writes one page of the site; a dry run compares it with the
+// previous tree's instead, writing nothing.
+func (b *build) sitePage(name string, data []byte) error {
+	rel := filepath.FromSlash(name)
+	if !filepath.IsLocal(rel) || strings.HasPrefix(rel, b.opts.Config.API+string(filepath.Separator)) || strings.HasPrefix(rel, TreeMarker) {
+		return fmt.Errorf("site page %q is outside the site", name)
+	}
+	if !b.dry {
+		return writeBytes(filepath.Join(b.dir, rel), data)
+	}
+	old, err := os.ReadFile(filepath.Join(b.opts.Out, rel))
+	if err != nil || !bytes.Equal(old, data) {
+		return errChanged
+	}
+	if b.compared == nil {
+		b.compared = map[string]bool{}
+	}
+	b.compared[rel] = true
+	return nil
 }
 
 // StepHook is called at each step of a build that writes (lock taken,
