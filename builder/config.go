@@ -43,6 +43,8 @@ type Config struct {
 	Resources string `yaml:"resources"`
 	// Out is the default output directory, relative to the repository root.
 	Out string `yaml:"out"`
+	// Icons, when set, are rules every version's icon must meet.
+	Icons IconRules `yaml:"icons"`
 
 	// Path is where the config was read from ("" when defaults are used).
 	Path string `yaml:"-"`
@@ -54,6 +56,16 @@ type Config struct {
 type Product struct {
 	Name     string   `yaml:"name"`
 	Versions []string `yaml:"versions"`
+}
+
+// IconRules are what a marketplace asks of its icons, beyond MaxIconSize
+// (e.g. square, at least 64 pixels a side, at most 256 KiB). Zero values
+// ask nothing. Sizes of an SVG are its width and height, else its viewBox.
+type IconRules struct {
+	Square   bool  `yaml:"square"`
+	MinSize  int   `yaml:"minSize"`  // pixels, each side
+	MaxSize  int   `yaml:"maxSize"`  // pixels, each side
+	MaxBytes int64 `yaml:"maxBytes"` // at most MaxIconSize
 }
 
 // ConfigError is a problem with market.yaml or the options: exit status 2.
@@ -134,8 +146,11 @@ func (c *Config) normalize() error {
 			}
 		}
 	}
-	if c.Out != "" && filepath.IsAbs(c.Out) {
-		return fmt.Errorf("out: %q must be relative to the repository root", c.Out)
+	if c.Out != "" && !filepath.IsLocal(c.Out) {
+		return fmt.Errorf("out: %q must be a path inside the repository root (relative, no ..)", c.Out)
+	}
+	if ic := c.Icons; ic.MinSize < 0 || ic.MaxSize < 0 || ic.MaxBytes < 0 || ic.MaxBytes > MaxIconSize || ic.MaxSize > 0 && ic.MinSize > ic.MaxSize {
+		return fmt.Errorf("icons: minSize %d, maxSize %d, maxBytes %d: want 0 <= minSize <= maxSize and maxBytes <= %d (MaxIconSize)", ic.MinSize, ic.MaxSize, ic.MaxBytes, MaxIconSize)
 	}
 	return nil
 }

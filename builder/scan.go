@@ -509,6 +509,38 @@ func (s *scanner) checkIcon(rel, shown string) {
 			s.probs.Add(shown, "", "SVG refused: %v (an icon is shown on the marketplace's own origin)", err)
 		}
 	}
+	if s.cfg != nil && got != "" {
+		s.iconRules(data, got, shown)
+	}
+}
+
+// iconRules checks an icon against market.yaml's icons: rules.
+func (s *scanner) iconRules(data []byte, format, shown string) {
+	r := s.cfg.Icons
+	if r.MaxBytes > 0 && int64(len(data)) > r.MaxBytes {
+		s.probs.Add(shown, "", "is %d bytes; %s icons: maxBytes is %d", len(data), ConfigFile, r.MaxBytes)
+	}
+	if !r.Square && r.MinSize == 0 && r.MaxSize == 0 {
+		return
+	}
+	w, h, err := iconSize(data, format)
+	if err != nil {
+		s.probs.Add(shown, "", "cannot tell its size: %v", err)
+		return
+	}
+	var wants []string
+	if r.Square && w != h {
+		wants = append(wants, "square")
+	}
+	if r.MinSize > 0 && min(w, h) < r.MinSize {
+		wants = append(wants, fmt.Sprintf("at least %d pixels a side", r.MinSize))
+	}
+	if r.MaxSize > 0 && max(w, h) > r.MaxSize {
+		wants = append(wants, fmt.Sprintf("at most %d pixels a side", r.MaxSize))
+	}
+	if len(wants) > 0 {
+		s.probs.Add(shown, "", "is %dx%d pixels; %s icons: wants %s", w, h, ConfigFile, strings.Join(wants, ", "))
+	}
 }
 
 // sniffImage names the image format of the leading bytes: png, jpg, svg or "".

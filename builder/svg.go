@@ -5,7 +5,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/jpeg" // image.DecodeConfig of JPEG icons
+	_ "image/png"  // and PNG icons
 	"io"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -96,4 +101,49 @@ func urlForm(v string) string {
 		}
 		return r
 	}, v))
+}
+
+// iconSize reads an icon's width and height in pixels: from a PNG's or
+// JPEG's header, or an SVG root's width and height (plain or px numbers),
+// else its viewBox.
+func iconSize(data []byte, format string) (w, h int, err error) {
+	if format != "svg" {
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			return 0, 0, err
+		}
+		return cfg.Width, cfg.Height, nil
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return 0, 0, fmt.Errorf("no <svg> element: %v", err)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		attr := map[string]string{}
+		for _, a := range se.Attr {
+			attr[strings.ToLower(a.Name.Local)] = strings.TrimSpace(a.Value)
+		}
+		px := func(v string) (int, bool) {
+			f, err := strconv.ParseFloat(strings.TrimSuffix(v, "px"), 64)
+			return int(math.Round(f)), err == nil && f > 0
+		}
+		if w, okw := px(attr["width"]); okw {
+			if h, okh := px(attr["height"]); okh {
+				return w, h, nil
+			}
+		}
+		if f := strings.FieldsFunc(attr["viewbox"], func(r rune) bool { return r == ' ' || r == ',' }); len(f) == 4 {
+			w, okw := px(f[2])
+			h, okh := px(f[3])
+			if okw && okh {
+				return w, h, nil
+			}
+		}
+		return 0, 0, errors.New("the <svg> element has no width and height in pixels, nor a viewBox")
+	}
 }

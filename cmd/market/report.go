@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // lineReporter shows a build's progress: a redrawn bar on a terminal, a few
@@ -26,9 +28,7 @@ type lineReporter struct {
 func newReporter(w io.Writer, quiet bool) *lineReporter {
 	r := &lineReporter{w: w, quiet: quiet}
 	if f, ok := w.(*os.File); ok && os.Getenv("CI") != "true" {
-		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
-			r.tty = true
-		}
+		r.tty = terminal(f)
 	}
 	return r
 }
@@ -92,4 +92,11 @@ func (r *lineReporter) clearBar() {
 	if r.tty && r.total > 0 && r.built > 0 && r.built < r.total {
 		fmt.Fprintln(r.w)
 	}
+}
+
+// terminal reports whether f is a terminal (not merely a character device
+// such as /dev/null).
+func terminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

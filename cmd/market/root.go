@@ -54,7 +54,7 @@ into a signed, static package marketplace that any static host can serve.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newValidate(), newBuild(), newResign(), newVerify(), newFetch(), newKey(), newServe(), newPublish())
+	root.AddCommand(newValidate(), newBuild(), newResign(), newVerify(), newFetch(), newNew(), newKey(), newServe(), newPublish())
 	for _, c := range root.Commands() {
 		if c.Long == "" {
 			c.Long = c.Short + "\n"
