@@ -9,10 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/site"
 )
 
 // ConfigFile is the name of the optional configuration at the repository root.
@@ -113,6 +116,9 @@ func (c *Config) normalize() error {
 	}
 	if !apiRE.MatchString(c.API) {
 		return fmt.Errorf("api: %q is not a path segment (letters, digits, '.', '_', '-')", c.API)
+	}
+	if slices.ContainsFunc(site.Reserved, func(r string) bool { return strings.EqualFold(r, c.API) }) {
+		return fmt.Errorf("api: %q is a name the browse site uses; choose another (v1, v2, …)", c.API)
 	}
 	switch c.Resources {
 	case "":

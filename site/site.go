@@ -1,21 +1,45 @@
-// Package site renders the static browse pages written beside the API tree.
-// For now it writes one page listing every package version; the full site
-// (search, package pages, categories) comes later.
+// Package site renders the static browse site written beside the API tree:
+// an index of every package with client-side search and filters, a page per
+// package (every version, how to verify its download), a page per category
+// and a 404 page.
+//
+// Every link is relative and names a file (…/index.html, never a bare
+// folder), so the site works from any sub-path of a host and from file://.
+//
+// The index is rendered in full on the server, one card per package: it
+// reads as a plain list without JavaScript, and with 10,000 packages the
+// cards cost little to show (content-visibility skips the layout of cards
+// off screen, icons load lazily). The script only hides and shows cards. It
+// searches and filters over search-index.js, a script loaded with
+// <script src> (a fetch of JSON fails on file://) holding each package's
+// name, label, description, categories and compatible product versions:
+// reading that text out of 10,000 cards instead costs seconds in a browser.
+//
+// Templates and assets are embedded and parsed once; pages render on every
+// CPU and reach the Writer one at a time, in a fixed order. Rendering reads
+// no clock and iterates no map unsorted: the same Data renders the same bytes.
 package site
 
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
+	"io/fs"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
 )
 
 //go:embed templates/*.html
-var templates embed.FS
+var templateFS embed.FS
 
-var pages = template.Must(template.ParseFS(templates, "templates/*.html"))
+//go:embed assets
+var assetFS embed.FS
 
 // Data is what the pages show. Everything comes from the input and the
 // configuration, never from the clock, so the same input renders the same
@@ -42,11 +66,133 @@ type Data struct {
 // tree (index.html, packages/foo/index.html) and its bytes.
 type Writer func(name string, data []byte) error
 
+// Names of the files and folders the site writes at the top of the tree. The
+// API segment may not be one of them.
+const (
+	IndexPage     = "index.html"
+	NotFoundPage  = "404.html"
+	SearchIndex   = "search-index.js"
+	AssetsDir     = "assets"
+	PackagesDir   = "packages"
+	CategoriesDir = "categories"
+	pageFile      = "index.html"
+)
+
+// SiteURL stands for the site's address in the commands a package page
+// shows when Data.BaseURL is "" (the page's script fills in the real one
+// when it is served over HTTP).
+const SiteURL = "THIS_SITE_URL"
+
+// Reserved are the top-level names the site writes; an API segment that
+// equals one of them (in any case) would mix the site into the API tree.
+var Reserved = []string{IndexPage, NotFoundPage, SearchIndex, AssetsDir, PackagesDir, CategoriesDir}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// pages are the page templates, each a clone of the shared layout and
+// partials with its own "content".
+var pages = func() map[string]*template.Template {
+	base := template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/card.html"))
+	m := map[string]*template.Template{}
+	for _, p := range []string{"index.html", "package.html", "category.html", "404.html"} {
+		m[p] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+p))
+	}
+	return m
+}()
+
 // Render renders the site, handing every file to write.
 func Render(write Writer, d Data) error {
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, "index.html", d); err != nil {
+	if slices.ContainsFunc(Reserved, func(r string) bool { return strings.EqualFold(r, d.API) }) {
+		return fmt.Errorf("site: the API segment %q is a name the browse site uses (%s); choose another", d.API, strings.Join(Reserved, ", "))
+	}
+	m, err := newModel(d)
+	if err != nil {
 		return err
 	}
-	return write("index.html", buf.Bytes())
+	jobs := []job{{IndexPage, "index.html", m.indexPage}}
+	for _, p := range m.packages {
+		jobs = append(jobs, job{PackagesDir + "/" + p.Name + "/" + pageFile, "package.html", func() *page { return m.packagePage(p) }})
+	}
+	for _, c := range m.categories {
+		jobs = append(jobs, job{CategoriesDir + "/" + c.Slug + "/" + pageFile, "category.html", func() *page { return m.categoryPage(c) }})
+	}
+	jobs = append(jobs, job{NotFoundPage, "404.html", m.notFoundPage})
+	if err := renderPages(write, jobs); err != nil {
+		return err
+	}
+	idx, err := m.searchIndex()
+	if err != nil {
+		return err
+	}
+	if err := write(SearchIndex, idx); err != nil {
+		return err
+	}
+	return fs.WalkDir(assetFS, AssetsDir, func(name string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		data, err := assetFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		return write(name, data)
+	})
+}
+
+// job is one page to render: its file, its template and its data.
+type job struct {
+	name, tmpl string
+	data       func() *page
+}
+
+// renderPages renders the pages on every CPU and hands them to write one at
+// a time, in order: the writer sees the same sequence whatever the timing.
+// At most a few pages per CPU wait, rendered, for their turn.
+func renderPages(write Writer, jobs []job) error {
+	type result struct {
+		data []byte
+		err  error
+	}
+	results := make([]chan result, len(jobs))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	ahead := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	go func() {
+		for i, j := range jobs {
+			select {
+			case ahead <- struct{}{}:
+			case <-stop:
+				return
+			}
+			go func() {
+				var buf bytes.Buffer
+				err := pages[j.tmpl].ExecuteTemplate(&buf, "layout", j.data())
+				results[i] <- result{buf.Bytes(), err}
+			}()
+		}
+	}()
+	for i, j := range jobs {
+		r := <-results[i]
+		<-ahead
+		if r.err != nil {
+			return fmt.Errorf("site: rendering %s: %w", j.name, r.err)
+		}
+		if err := write(j.name, r.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// siteCSS is the stylesheet, inlined into the 404 page (which a host serves
+// at any depth, where a relative stylesheet link would not resolve).
+func siteCSS() template.CSS {
+	data, err := assetFS.ReadFile(AssetsDir + "/site.css")
+	if err != nil {
+		panic("site: embedded stylesheet: " + err.Error())
+	}
+	return template.CSS(data)
 }
