@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -81,8 +82,11 @@ type Result struct {
 	Reused   int // versions whose outputs were reused from the previous build
 	// Unchanged says the previous tree already was the result: nothing was written.
 	Unchanged bool
-	Problems  problem.List // warnings only, on success
-	Duration  time.Duration
+	// Recycled of the reused versions were kept in place in the spare tree
+	// the previous build left (SpareDir), costing no file operation.
+	Recycled int
+	Problems problem.List // warnings only, on success
+	Duration time.Duration
 }
 
 func (o *Options) defaults() error {
@@ -178,7 +182,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer func() {
-		os.RemoveAll(tmp) // after a swap, tmp holds the previous tree
+		if tmp != "" {
+			os.RemoveAll(tmp) // what a failed build wrote
+		}
 		StepHook("cleaned")
 	}()
 	StepHook("temp")
@@ -201,6 +207,17 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 		b.dry = false
+		// Start from the tree the previous build replaced, if it kept one.
+		if spare := tmp + "-spare"; !opts.NoCache {
+			if b.spare = claimSpare(opts.Out, opts.Config.API, spare); b.spare != nil {
+				os.Remove(tmp)
+				tmp, b.dir, b.api = spare, spare, filepath.Join(spare, opts.Config.API)
+				if err := b.recycle(); err != nil {
+					return nil, err
+				}
+			}
+		}
+		StepHook("spare")
 	}
 	if err := b.run(ctx); err != nil {
 		return nil, err
@@ -213,7 +230,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("replacing %s: %w", opts.Out, err)
 	}
 	StepHook("swapped")
-	return &Result{Out: opts.Out, Versions: len(t.Versions), Reused: b.reused, Problems: t.Problems, Duration: time.Since(start)}, nil
+	// tmp now holds the previous tree: the next build's starting point.
+	if _, err := os.Lstat(tmp); err == nil && !opts.NoCache && keepSpare(tmp, opts.Out) == nil {
+		tmp = ""
+	}
+	return &Result{Out: opts.Out, Versions: len(t.Versions), Reused: b.reused, Recycled: b.recycled, Problems: t.Problems, Duration: time.Since(start)}, nil
 }
 
 // checkOut refuses an output directory that overlaps the packages
@@ -269,6 +290,12 @@ type build struct {
 	// by path inside the tree.
 	compared map[string]bool
 	cats     []catalog.Category
+	// spare is the cache of the recycled spare tree at dir, nil if none;
+	// sitePages the site pages written into it.
+	spare     *cache
+	sitePages map[string]bool
+	recycledN atomic.Int64
+	recycled  int
 }
 
 // errChanged ends a dry run: something differs from the previous tree.
@@ -310,6 +337,7 @@ func (b *build) run(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	b.recycled = int(b.recycledN.Load())
 	next := &cache{Versions: make(map[string]*cachedVersion, n)}
 	for i, v := range b.tree.Versions {
 		next.Versions[v.rel] = b.records[i]
@@ -362,6 +390,15 @@ func (b *build) version(ctx context.Context, root *os.Root, v *Version) (*versio
 			return nil, errChanged
 		}
 		return &versionRecord{cachedVersion{Key: key, Inputs: inputs, Outputs: prev.Outputs, Files: prev.Files}, true}, nil
+	}
+	if kept := b.fromSpare(filepath.Join(v.Name, v.Version.String()), key); kept != nil {
+		b.recycledN.Add(1)
+		return &versionRecord{cachedVersion{Key: key, Inputs: inputs, Outputs: kept.Outputs, Files: kept.Files}, true}, nil
+	}
+	if b.spare != nil {
+		if err := os.RemoveAll(dst); err != nil {
+			return nil, err
+		}
 	}
 	if prev != nil && prev.Key == key {
 		if reuse(filepath.Join(b.prevAPI, rel), dst, prev) {
@@ -587,7 +624,10 @@ func (b *build) catalogs() error {
 	if err := writeBytes(filepath.Join(b.dir, ".market", "tree.json"), []byte(fmt.Sprintf("{\n  \"format\": %d,\n  \"api\": %q\n}\n", FormatVersion, cfg.API))); err != nil {
 		return err
 	}
-	return site.Render(b.sitePage, b.siteData())
+	if err := site.Render(b.sitePage, b.siteData()); err != nil {
+		return err
+	}
+	return b.pruneSite()
 }
 
 // siteData gathers what the browse site shows.
@@ -618,7 +658,7 @@ func (b *build) sitePage(name string, data []byte) error {
 		return fmt.Errorf("site page %q is outside the site", name)
 	}
 	if !b.dry {
-		return writeBytes(filepath.Join(b.dir, rel), data)
+		return b.writeSitePage(rel, data)
 	}
 	old, err := os.ReadFile(filepath.Join(b.opts.Out, rel))
 	if err != nil || !bytes.Equal(old, data) {

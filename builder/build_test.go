@@ -173,6 +173,9 @@ func checkTreeLayout(t *testing.T, out, api, pubKey, layout string) {
 	keyring := dearmor(t, pubKey)
 	var sigs, archives int
 	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && p == filepath.Join(out, builder.TreeMarker) {
+			return filepath.SkipDir // bookkeeping, never served
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -323,6 +326,9 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && p == filepath.Join(dir, builder.TreeMarker, builder.SpareDir) {
+			return filepath.SkipDir // the tree a build replaced, kept to start the next from: not part of the tree
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}

@@ -288,3 +288,57 @@ func TestCheckedSpecsAreOnlyTheRecordedBytes(t *testing.T) {
 		t.Errorf("warnings of a rebuild:\n%s\nof a fresh validation:\n%s", got, want)
 	}
 }
+
+// A rebuild starts from the tree the build before replaced (the spare):
+// version folders it holds unchanged stay where they are. What it gives is
+// exactly what a full build gives, and a spare that was tampered with is
+// not trusted where it differs from its record.
+func TestSpareTree(t *testing.T) {
+	repo := copyExamples(t)
+	out := filepath.Join(repo, "dist")
+	s := signer(t, "demo.sec.asc", "")
+	build := func() *builder.Result {
+		t.Helper()
+		res, err := builder.Build(context.Background(), builder.Options{Packages: filepath.Join(repo, "packages"), Out: out, Signer: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	cities := filepath.Join(repo, "packages", "datapack-demo-cities", "1.0.0", "cities.csv")
+	build() // A: no spare yet
+	write(t, cities, "city\nOslo\n")
+	if r := build(); r.Recycled != 0 { // B: its spare is A
+		t.Errorf("first rebuild recycled %d versions; there was no spare", r.Recycled)
+	}
+	if _, err := os.Stat(filepath.Join(out, builder.TreeMarker, builder.SpareDir, "v1", "packages.json")); err != nil {
+		t.Fatalf("no spare tree after a rebuild: %v", err)
+	}
+	// C changes another version: every version but the two changed since A
+	// is kept in place.
+	sql := filepath.Join(repo, "packages", "jdbc-driver-demo-sql", "1.0.0", "spec.json")
+	data, err := os.ReadFile(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, sql, strings.Replace(string(data), `"label": "`, `"label": "New `, 1))
+	// Slip a file into the spare and damage one of its archives: neither
+	// may reach the tree.
+	spare := filepath.Join(out, builder.TreeMarker, builder.SpareDir, "v1", "packages")
+	write(t, filepath.Join(spare, "app-demo-word-count", "1.0.0", "evil.txt"), "slipped in")
+	zip := filepath.Join(spare, "pipeline-demo-log-cleanup", "1.0.0", "archive.zip")
+	os.Remove(zip) // a new file, not the live tree's inode
+	write(t, zip, "not a zip")
+	r := build()
+	if r.Recycled != r.Versions-4 {
+		t.Errorf("recycled %d of %d versions, want all but the 2 changed and the 2 tampered", r.Recycled, r.Versions)
+	}
+	checkTree(t, out, "v1", filepath.Join(keys, "demo.pub.asc"))
+	full := filepath.Join(t.TempDir(), "full")
+	if _, err := builder.Build(context.Background(), builder.Options{Packages: filepath.Join(repo, "packages"), Out: full, Signer: s, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := servedFiles(t, out), servedFiles(t, full); !mapsEqual(got, want) {
+		t.Errorf("a build from the spare differs from a full build:\n%v\n%v", got, want)
+	}
+}

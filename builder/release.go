@@ -184,6 +184,7 @@ func Resign(opts ResignOptions) (*catalog.Release, error) {
 	if err := swap(tmp, opts.Out); err != nil {
 		return nil, fmt.Errorf("replacing %s: %w", opts.Out, err)
 	}
+	keepSpare(tmp, opts.Out) // the tree before: the next build's starting point
 	return &r, nil
 }
 
@@ -215,6 +216,8 @@ func linkTree(src, dst string) error {
 		}
 		target := filepath.Join(dst, rel)
 		switch {
+		case rel == filepath.Join(TreeMarker, SpareDir):
+			return filepath.SkipDir // the spare is not part of the tree
 		case d.IsDir():
 			if rel == "." {
 				return nil
