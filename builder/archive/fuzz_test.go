@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -89,11 +90,20 @@ func fuzzRefusal(files []archive.File) string {
 		}
 		folded[key] = f.Name
 	}
+	// A file where another entry needs a folder (a and a/b, in any case).
+	for key, name := range folded {
+		for d := path.Dir(key); d != "."; d = path.Dir(d) {
+			if other, ok := folded[d]; ok {
+				return other + " is a file and " + name + " needs it to be a folder"
+			}
+		}
+	}
 	return ""
 }
 
 // FuzzCreate: Create refuses exactly the sets of files with a name
-// CheckName refuses, a case-fold collision or too many files; for the rest
+// CheckName refuses, a case-fold collision, a file another entry needs as a
+// folder, or too many files; for the rest
 // it writes a zip that archive/zip opens, with the entries sorted, each
 // holding its input bytes, a fixed time and mode 0644, and the same bytes
 // whatever the order of the files.
