@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -296,6 +297,9 @@ type build struct {
 	sitePages map[string]bool
 	recycledN atomic.Int64
 	recycled  int
+	// The site's inputs and files, for the next build's cache.
+	catalogSum, categoriesSum, siteKey string
+	siteFiles                          []fileState
 }
 
 // errChanged ends a dry run: something differs from the previous tree.
@@ -338,7 +342,7 @@ func (b *build) run(ctx context.Context) error {
 		return err
 	}
 	b.recycled = int(b.recycledN.Load())
-	next := &cache{Versions: make(map[string]*cachedVersion, n)}
+	next := &cache{cacheBody: cacheBody{Versions: make(map[string]*cachedVersion, n)}}
 	for i, v := range b.tree.Versions {
 		next.Versions[v.rel] = b.records[i]
 		if reused[i] {
@@ -359,8 +363,10 @@ func (b *build) run(ctx context.Context) error {
 			return errChanged
 		}
 		// Keep the input states fresh so the next build need not rehash.
+		next.SiteKey, next.Site = b.siteKey, b.siteFiles
 		return next.write(b.opts.Out)
 	}
+	next.SiteKey, next.Site = b.siteKey, b.siteFiles
 	return next.write(b.dir)
 }
 
@@ -624,10 +630,89 @@ func (b *build) catalogs() error {
 	if err := writeBytes(filepath.Join(b.dir, ".market", "tree.json"), []byte(fmt.Sprintf("{\n  \"format\": %d,\n  \"api\": %q\n}\n", FormatVersion, cfg.API))); err != nil {
 		return err
 	}
+	// The site is rendered from the catalog, the specs, the configuration
+	// and the key: when none of them changed and its files are as written,
+	// a dry run need not render it to compare.
+	b.siteKey = b.computeSiteKey()
+	if b.dry && b.prev.SiteKey == b.siteKey && len(b.prev.Site) > 0 && intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Site}) {
+		if b.compared == nil {
+			b.compared = map[string]bool{}
+		}
+		for _, f := range b.prev.Site {
+			b.compared[f.Name] = true
+		}
+		b.siteFiles = b.prev.Site
+		return nil
+	}
 	if err := site.Render(b.sitePage, b.siteData()); err != nil {
 		return err
 	}
-	return b.pruneSite()
+	if err := b.pruneSite(); err != nil {
+		return err
+	}
+	return b.recordSite()
+}
+
+// computeSiteKey digests everything the site is rendered from.
+func (b *build) computeSiteKey() string {
+	cfg := b.opts.Config
+	h := sha256.New()
+	fmt.Fprintf(h, "format %d\nsite %s\ncatalog %s\ncategories %s\n", FormatVersion, site.Fingerprint(), b.catalogSum, b.categoriesSum)
+	fmt.Fprintf(h, "title %q\nbaseURL %q\napi %q\nproduct %q %q\n", cfg.Title, cfg.BaseURL, cfg.API, cfg.Product.Name, cfg.Product.Versions)
+	if s := b.opts.Signer; s != nil {
+		fmt.Fprintf(h, "key %s %s\n", s.Fingerprint(), s.SigningFingerprint())
+	}
+	for i, v := range b.tree.Versions {
+		for _, in := range b.records[i].Inputs {
+			if in.Name == SpecFile {
+				fmt.Fprintf(h, "spec %s %s\n", v.rel, in.SHA256)
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// recordSite notes the site's files as they are in the tree: in the new
+// tree, or for a dry run that compared them, in the previous one.
+func (b *build) recordSite() error {
+	root := b.dir
+	if b.dry {
+		root = b.opts.Out
+	}
+	names := make([]string, 0, len(b.compared)+len(b.sitePages))
+	if b.dry {
+		for rel := range b.compared {
+			names = append(names, rel)
+		}
+	} else {
+		api := filepath.Join(b.dir, b.opts.Config.API)
+		err := filepath.WalkDir(b.dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if p == api || p == filepath.Join(b.dir, TreeMarker) {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() {
+				rel, _ := filepath.Rel(b.dir, p)
+				names = append(names, rel)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	slices.Sort(names)
+	b.siteFiles = make([]fileState, 0, len(names))
+	for _, rel := range names {
+		info, err := os.Lstat(filepath.Join(root, rel))
+		if err != nil {
+			return err
+		}
+		b.siteFiles = append(b.siteFiles, stateOf(rel, info, false))
+	}
+	return nil
 }
 
 // siteData gathers what the browse site shows.
@@ -685,6 +770,12 @@ func (b *build) writeJSON(file string, v any, signed bool) error {
 	data, err := catalog.Encode(v)
 	if err != nil {
 		return err
+	}
+	switch sum := sha256.Sum256(data); file {
+	case filepath.Join(b.api, "packages.json"):
+		b.catalogSum = hex.EncodeToString(sum[:])
+	case filepath.Join(b.api, "categories.json"):
+		b.categoriesSum = hex.EncodeToString(sum[:])
 	}
 	if err := writeBytes(file, data); err != nil {
 		return err

@@ -29,11 +29,24 @@ const CacheFile = "cache.json"
 // another format) is ignored whole, never trusted.
 type cache struct {
 	Format int    `json:"format"`
+	Layout int    `json:"layout"` // cacheLayout
 	Sum    string `json:"sum"`
 	// Rules are the spec rules (schema.Rules) the recorded specs passed.
-	Rules    string                    `json:"rules"`
-	Versions map[string]*cachedVersion `json:"-"`
+	Rules     string `json:"rules"`
+	cacheBody `json:"-"`
 }
+
+// cacheBody is what the checksum covers.
+type cacheBody struct {
+	Versions map[string]*cachedVersion `json:"versions"`
+	// SiteKey digests everything the browse site is rendered from
+	// (build.siteKey); Site are its files as written, by path in the tree.
+	SiteKey string      `json:"siteKey,omitempty"`
+	Site    []fileState `json:"site,omitempty"`
+}
+
+// cacheLayout changes with the layout of cache.json itself.
+const cacheLayout = 2
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -90,25 +103,25 @@ func loadCache(out string) (*cache, string) {
 	if err := json.Unmarshal(head, &c); err != nil {
 		return nil, "build cache ignored: its header is not valid JSON"
 	}
-	if c.Format != FormatVersion {
-		return nil, fmt.Sprintf("build cache ignored: written by format %d, this is format %d", c.Format, FormatVersion)
+	if c.Format != FormatVersion || c.Layout != cacheLayout {
+		return nil, fmt.Sprintf("build cache ignored: written by format %d.%d, this is format %d.%d", c.Format, c.Layout, FormatVersion, cacheLayout)
 	}
 	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != c.Sum {
 		return nil, "build cache ignored: its checksum does not match (edited or damaged)"
 	}
-	if err := json.Unmarshal(body, &c.Versions); err != nil {
+	if err := json.Unmarshal(body, &c.cacheBody); err != nil || c.Versions == nil {
 		return nil, "build cache ignored: it is not valid JSON"
 	}
 	return &c, ""
 }
 
 func (c *cache) write(dir string) error {
-	body, err := json.Marshal(c.Versions)
+	body, err := json.Marshal(c.cacheBody)
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(body)
-	c.Format, c.Sum, c.Rules = FormatVersion, hex.EncodeToString(sum[:]), schema.Rules()
+	c.Format, c.Layout, c.Sum, c.Rules = FormatVersion, cacheLayout, hex.EncodeToString(sum[:]), schema.Rules()
 	head, err := json.Marshal(c)
 	if err != nil {
 		return err

@@ -342,3 +342,49 @@ func TestSpareTree(t *testing.T) {
 		t.Errorf("a build from the spare differs from a full build:\n%v\n%v", got, want)
 	}
 }
+
+// A no-change rebuild does not render the site when nothing it is made
+// from changed; a page touched since, or a new title, still gets the site
+// rendered and the tree put right.
+func TestSiteKey(t *testing.T) {
+	repo := copyExamples(t)
+	out := filepath.Join(repo, "dist")
+	s := signer(t, "demo.sec.asc", "")
+	opts := builder.Options{Packages: filepath.Join(repo, "packages"), Out: out, Signer: s}
+	rebuild := func() *builder.Result {
+		t.Helper()
+		res, err := builder.Build(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	rebuild()
+	index := filepath.Join(out, "index.html")
+	want, err := os.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rebuild().Unchanged {
+		t.Fatal("a rebuild of the same input changed the tree")
+	}
+	page := filepath.Join(out, "packages", "datapack-demo-cities", "index.html")
+	before, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, page, string(before)+"<!-- tampered -->")
+	if rebuild().Unchanged {
+		t.Error("a tampered site page was taken as unchanged")
+	}
+	if after, _ := os.ReadFile(page); string(after) != string(before) {
+		t.Error("the tampered page was not rendered anew")
+	}
+	write(t, filepath.Join(repo, "market.yaml"), "title: A New Title\n")
+	if rebuild().Unchanged {
+		t.Error("a new title was taken as no change")
+	}
+	if got, _ := os.ReadFile(index); string(got) == string(want) || !strings.Contains(string(got), "A New Title") {
+		t.Error("the index does not show the new title")
+	}
+}

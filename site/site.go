@@ -22,7 +22,9 @@ package site
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -195,4 +197,23 @@ func siteCSS() template.CSS {
 		panic("site: embedded stylesheet: " + err.Error())
 	}
 	return template.CSS(data)
+}
+
+// Fingerprint identifies the embedded templates and assets: with the same
+// Data, the same fingerprint renders the same bytes (as long as the code
+// that renders them is the same: builder.FormatVersion covers that).
+func Fingerprint() string {
+	h := sha256.New()
+	for _, fsys := range []embed.FS{templateFS, assetFS} {
+		fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := fsys.ReadFile(p)
+			fmt.Fprintf(h, "%s %d\n", p, len(data))
+			h.Write(data)
+			return err
+		})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
