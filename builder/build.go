@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -287,14 +286,12 @@ type build struct {
 	// dry checks whether the previous tree is already the result, writing
 	// nothing under packages/; run then fails with errChanged if it is not.
 	dry bool
-	// compared are the files a dry run compared in place (site pages),
-	// by path inside the tree.
-	compared map[string]bool
-	cats     []catalog.Category
-	// spare is the cache of the recycled spare tree at dir, nil if none;
-	// sitePages the site pages written into it.
+	// pages are the site's pages this build, by path inside the tree:
+	// written (or kept) into the new tree, or compared in place by a dry run.
+	pages map[string]bool
+	cats  []catalog.Category
+	// spare is the cache of the recycled spare tree at dir, nil if none.
 	spare     *cache
-	sitePages map[string]bool
 	recycledN atomic.Int64
 	recycled  int
 	// The site's inputs and files, for the next build's cache.
@@ -358,7 +355,7 @@ func (b *build) run(ctx context.Context) error {
 	}
 	StepHook("catalogs")
 	if b.dry {
-		same, err := sameTopLevel(b.dir, b.opts.Out, b.opts.Config.API, b.compared)
+		same, err := sameTopLevel(b.dir, b.opts.Out, b.opts.Config.API, b.pages)
 		if err != nil || !same {
 			return errChanged
 		}
@@ -627,19 +624,17 @@ func (b *build) catalogs() error {
 	if err := writeBytes(filepath.Join(b.dir, ".nojekyll"), nil); err != nil {
 		return err
 	}
-	if err := writeBytes(filepath.Join(b.dir, ".market", "tree.json"), []byte(fmt.Sprintf("{\n  \"format\": %d,\n  \"api\": %q\n}\n", FormatVersion, cfg.API))); err != nil {
+	if err := writeBytes(filepath.Join(b.dir, TreeMarker, catalog.TreeFile), catalog.Tree{Format: FormatVersion, API: cfg.API}.Encode()); err != nil {
 		return err
 	}
 	// The site is rendered from the catalog, the specs, the configuration
 	// and the key: when none of them changed and its files are as written,
 	// a dry run need not render it to compare.
 	b.siteKey = b.computeSiteKey()
+	b.pages = map[string]bool{}
 	if b.dry && b.prev.SiteKey == b.siteKey && len(b.prev.Site) > 0 && intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Site}) {
-		if b.compared == nil {
-			b.compared = map[string]bool{}
-		}
 		for _, f := range b.prev.Site {
-			b.compared[f.Name] = true
+			b.pages[f.Name] = true
 		}
 		b.siteFiles = b.prev.Site
 		return nil
@@ -672,36 +667,16 @@ func (b *build) computeSiteKey() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// recordSite notes the site's files as they are in the tree: in the new
+// recordSite notes the site's pages as they are in the tree: in the new
 // tree, or for a dry run that compared them, in the previous one.
 func (b *build) recordSite() error {
 	root := b.dir
 	if b.dry {
 		root = b.opts.Out
 	}
-	names := make([]string, 0, len(b.compared)+len(b.sitePages))
-	if b.dry {
-		for rel := range b.compared {
-			names = append(names, rel)
-		}
-	} else {
-		api := filepath.Join(b.dir, b.opts.Config.API)
-		err := filepath.WalkDir(b.dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if p == api || p == filepath.Join(b.dir, TreeMarker) {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() {
-				rel, _ := filepath.Rel(b.dir, p)
-				names = append(names, rel)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	names := make([]string, 0, len(b.pages))
+	for rel := range b.pages {
+		names = append(names, rel)
 	}
 	slices.Sort(names)
 	b.siteFiles = make([]fileState, 0, len(names))
@@ -742,6 +717,7 @@ func (b *build) sitePage(name string, data []byte) error {
 	if !filepath.IsLocal(rel) || strings.HasPrefix(rel, b.opts.Config.API+string(filepath.Separator)) || strings.HasPrefix(rel, TreeMarker) {
 		return fmt.Errorf("site page %q is outside the site", name)
 	}
+	b.pages[rel] = true
 	if !b.dry {
 		return b.writeSitePage(rel, data)
 	}
@@ -749,10 +725,6 @@ func (b *build) sitePage(name string, data []byte) error {
 	if err != nil || !bytes.Equal(old, data) {
 		return errChanged
 	}
-	if b.compared == nil {
-		b.compared = map[string]bool{}
-	}
-	b.compared[rel] = true
 	return nil
 }
 

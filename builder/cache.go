@@ -259,9 +259,9 @@ func intact(prevDir string, prev *cachedVersion) bool {
 
 // sameTopLevel reports whether the previous tree old holds exactly the files
 // a dry run wrote into dir, byte for byte, and those it compared in place
-// (compared, by path), outside the version folders (<api>/packages) and the
+// (pages, by path), outside the version folders (<api>/packages) and the
 // bookkeeping folder.
-func sameTopLevel(dir, old, api string, compared map[string]bool) (bool, error) {
+func sameTopLevel(dir, old, api string, pages map[string]bool) (bool, error) {
 	skip := func(rel string) bool {
 		return rel == TreeMarker || rel == filepath.Join(api, "packages")
 	}
@@ -299,7 +299,7 @@ func sameTopLevel(dir, old, api string, compared map[string]bool) (bool, error) 
 		if skip(rel) {
 			return filepath.SkipDir
 		}
-		if !d.IsDir() && !listed[rel] && !compared[rel] {
+		if !d.IsDir() && !listed[rel] && !pages[rel] {
 			return errChanged
 		}
 		return nil

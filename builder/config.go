@@ -8,14 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
-	"github.com/market-dev/market/site"
 )
 
 // ConfigFile is the name of the optional configuration at the repository root.
@@ -86,8 +83,6 @@ func (e *ConfigError) Error() string {
 
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-var apiRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`)
-
 // LoadConfig reads path (market.yaml); a missing file gives the defaults.
 func LoadConfig(path string) (*Config, error) {
 	cfg := &Config{}
@@ -114,11 +109,8 @@ func (c *Config) normalize() error {
 	if c.API == "" {
 		c.API = "v1"
 	}
-	if !apiRE.MatchString(c.API) {
-		return fmt.Errorf("api: %q is not a path segment (letters, digits, '.', '_', '-')", c.API)
-	}
-	if slices.ContainsFunc(site.Reserved, func(r string) bool { return strings.EqualFold(r, c.API) }) {
-		return fmt.Errorf("api: %q is a name the browse site uses; choose another (v1, v2, …)", c.API)
+	if !catalog.IsAPI(c.API) {
+		return fmt.Errorf("api: %q is not an API version segment (v1, v2, …)", c.API)
 	}
 	switch c.Resources {
 	case "":

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -190,18 +189,15 @@ func Resign(opts ResignOptions) (*catalog.Release, error) {
 
 // treeAPI reads a built tree's marker: the name of its API folder.
 func treeAPI(out string) (string, error) {
-	data, err := readLimited(filepath.Join(out, TreeMarker, "tree.json"), 4096)
+	data, err := readLimited(filepath.Join(out, TreeMarker, catalog.TreeFile), 4096)
 	if err != nil {
 		return "", &ConfigError{out, fmt.Errorf("not a tree market built: %v", err)}
 	}
-	var m struct {
-		Format int    `json:"format"`
-		API    string `json:"api"`
+	t, err := catalog.ParseTree(data)
+	if err != nil {
+		return "", &ConfigError{out, err}
 	}
-	if err := json.Unmarshal(data, &m); err != nil || m.API == "" || filepath.Base(m.API) != m.API {
-		return "", &ConfigError{out, fmt.Errorf("%s/tree.json is damaged", TreeMarker)}
-	}
-	return m.API, nil
+	return t.API, nil
 }
 
 // linkTree recreates the tree src at dst, hard-linking every file.

@@ -337,18 +337,27 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 
 var errTooBig = errors.New("over a limit")
 
+// hardLinked refuses a file with more than one name: another name may lie
+// outside the repository, where a link-following copy would publish it.
+func hardLinked(info fs.FileInfo, shown string, probs *problem.List) bool {
+	sys, ok := info.Sys().(*syscall.Stat_t)
+	if !ok || sys.Nlink <= 1 {
+		return false
+	}
+	probs.Add(shown, "", "is hard-linked (%d names); market cannot tell whether another name lies outside the repository: replace it with a copy", sys.Nlink)
+	return true
+}
+
 // checkFile refuses a file over MaxFileSize or with more than one name
-// (a hard link may be the name of a file outside the packages directory,
-// which a link-following copy would publish), and records its size and
-// state in v (the build compares the state with its cache).
+// (hardLinked), and records its size and state in v (the build compares
+// the state with its cache).
 func (s *scanner) checkFile(e fs.DirEntry, shown string, v *Version) bool {
 	info, err := e.Info()
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return false
 	}
-	if sys, ok := info.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
-		s.probs.Add(shown, "", "is hard-linked (%d names); market cannot tell whether another name lies outside the packages directory: replace it with a copy", sys.Nlink)
+	if hardLinked(info, shown, s.probs) {
 		return false
 	}
 	if info.Size() > MaxFileSize {
@@ -454,47 +463,34 @@ func checkCategories(repo string) problem.List {
 			probs.Add(shown, "", "is not a regular file (%v)", info.Mode().Type())
 			continue
 		}
-		if sys, ok := info.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
-			probs.Add(shown, "", "is hard-linked (%d names); market cannot tell whether another name lies outside the repository: replace it with a copy", sys.Nlink)
+		if hardLinked(info, shown, &probs) {
 			continue
 		}
-		s.checkIcon(icon, shown)
-		if got := iconFormat(root, icon); got == "svg" {
+		if s.checkIcon(icon, shown) == "svg" {
 			probs.Add(shown, "", "is an SVG; category icons are published as icon.png: use a PNG")
 		}
 	}
 	return probs
 }
 
-// iconFormat sniffs a file's image format: png, jpg, svg or "".
-func iconFormat(root *os.Root, rel string) string {
-	f, err := root.Open(rel)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	return sniffImage(head[:n])
-}
-
-// checkIcon warns when an icon's bytes are not the format its name says
-// (the CDAP Hub holds dozens of JPEGs named icon.png).
-func (s *scanner) checkIcon(rel, shown string) {
+// checkIcon checks an icon and returns the format its bytes are in (png,
+// jpg, svg, or "" when none or unreadable). It warns when that is not the
+// format its name says (the CDAP Hub holds dozens of JPEGs named icon.png).
+func (s *scanner) checkIcon(rel, shown string) string {
 	f, err := s.root.Open(rel)
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
-		return
+		return ""
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxIconSize+1))
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
-		return
+		return ""
 	}
 	if len(data) > MaxIconSize {
 		s.probs.Add(shown, "", "is over the %d-byte limit (MaxIconSize)", MaxIconSize)
-		return
+		return ""
 	}
 	got := sniffImage(data[:min(len(data), 512)])
 	want := strings.TrimPrefix(path.Ext(rel), ".")
@@ -512,6 +508,7 @@ func (s *scanner) checkIcon(rel, shown string) {
 	if s.cfg != nil && got != "" {
 		s.iconRules(data, got, shown)
 	}
+	return got
 }
 
 // iconRules checks an icon against market.yaml's icons: rules.

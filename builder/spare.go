@@ -94,7 +94,6 @@ func (b *build) recycle() error {
 			}
 		}
 	}
-	b.sitePages = map[string]bool{}
 	return nil
 }
 
@@ -120,8 +119,7 @@ func (b *build) fromSpare(rel, key string) *cachedVersion {
 // recycled page with the same bytes as it is.
 func (b *build) writeSitePage(rel string, data []byte) error {
 	file := filepath.Join(b.dir, rel)
-	if b.sitePages != nil {
-		b.sitePages[rel] = true
+	if b.spare != nil {
 		if old, err := os.ReadFile(file); err == nil && bytes.Equal(old, data) {
 			return nil
 		}
@@ -136,7 +134,7 @@ func (b *build) writeSitePage(rel string, data []byte) error {
 
 // pruneSite removes the recycled site's pages the new site does not have.
 func (b *build) pruneSite() error {
-	if b.sitePages == nil {
+	if b.spare == nil {
 		return nil
 	}
 	api := filepath.Join(b.dir, b.opts.Config.API)
@@ -152,7 +150,7 @@ func (b *build) pruneSite() error {
 		switch {
 		case d.IsDir():
 			dirs = append(dirs, p)
-		case !b.sitePages[rel] && rel != ".nojekyll":
+		case !b.pages[rel] && rel != ".nojekyll":
 			return os.Remove(p)
 		}
 		return nil

@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/market-dev/market/builder/catalog"
 )
 
 // TreeMarker is the folder every built tree carries, so a build never
 // replaces a directory it did not make.
-const TreeMarker = ".market"
+const TreeMarker = catalog.TreeMarker
 
 // newTemp makes the directory a build writes into: a hidden sibling of out,
 // on the same file system so the final swap is a rename.

@@ -32,6 +32,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
@@ -202,7 +203,7 @@ func siteCSS() template.CSS {
 // Fingerprint identifies the embedded templates and assets: with the same
 // Data, the same fingerprint renders the same bytes (as long as the code
 // that renders them is the same: builder.FormatVersion covers that).
-func Fingerprint() string {
+var Fingerprint = sync.OnceValue(func() string {
 	h := sha256.New()
 	for _, fsys := range []embed.FS{templateFS, assetFS} {
 		fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -216,4 +217,4 @@ func Fingerprint() string {
 		})
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
+})

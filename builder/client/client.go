@@ -10,6 +10,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -148,7 +149,7 @@ func newMarket(location string, opts Options) (*Market, error) {
 	if root == "" {
 		root = "."
 	}
-	api = cmpOr(opts.API, api)
+	api = cmp.Or(opts.API, api)
 	src, err := newSource(root, &opts)
 	if err != nil {
 		return nil, &Error{Path: location, Kind: ErrNotFound, Err: err}
@@ -162,24 +163,17 @@ func newMarket(location string, opts Options) (*Market, error) {
 	return &Market{src: src, api: api, opts: opts, location: location}, nil
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // treeAPI reads the API folder from a built tree's marker, defaulting to v1.
 func treeAPI(d *dirSource) string {
-	data, err := d.root.ReadFile(".market/tree.json")
+	data, err := d.root.ReadFile(path.Join(catalog.TreeMarker, catalog.TreeFile))
 	if err != nil {
 		return "v1"
 	}
-	var m struct{ API string }
-	if json.Unmarshal(data, &m) != nil || !isAPIName(m.API) {
+	t, err := catalog.ParseTree(data)
+	if err != nil {
 		return "v1"
 	}
-	return m.API
+	return t.API
 }
 
 // rel is the path of a file inside the API folder, from the root.

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/market-dev/market/builder/catalog"
 )
 
 // source reads the files of a marketplace: a directory or a base URL.
@@ -197,20 +199,8 @@ func newSource(location string, opts *Options) (source, error) {
 func splitAPI(location string) (root, api string) {
 	trimmed := strings.TrimRight(location, "/")
 	base := path.Base(trimmed)
-	if isAPIName(base) {
+	if catalog.IsAPI(base) {
 		return strings.TrimSuffix(trimmed, base), base
 	}
 	return location, ""
-}
-
-func isAPIName(s string) bool {
-	if len(s) < 2 || s[0] != 'v' {
-		return false
-	}
-	for _, c := range s[1:] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -371,7 +372,7 @@ func (v *verifier) version(ctx context.Context, e *catalog.Entry) {
 
 // spec checks that spec.json says what the catalog entry says.
 func (v *verifier) spec(f *os.File, rel string, e *catalog.Entry) {
-	data, err := readAllAt(f, MaxSpecBytes)
+	data, err := readAllAt(f, schema.MaxSpecSize)
 	if err != nil {
 		v.add(rel, "%v", err)
 		return
@@ -390,9 +391,6 @@ func (v *verifier) spec(f *os.File, rel string, e *catalog.Entry) {
 		v.add(rel, "does not match its catalog entry: %s", diff)
 	}
 }
-
-// MaxSpecBytes bounds a spec.json read by VerifyTree.
-const MaxSpecBytes = schema.MaxSpecSize
 
 func readAllAt(f *os.File, limit int64) ([]byte, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -415,7 +413,7 @@ func entryDiff(a, b catalog.Entry) string {
 	var diffs []string
 	for k, va := range ma {
 		if vb, ok := mb[k]; !ok || !bytes.Equal(va, vb) {
-			diffs = append(diffs, fmt.Sprintf("%s is %s in spec.json, %s in the catalog", k, va, cmpOr(string(mb[k]), "absent")))
+			diffs = append(diffs, fmt.Sprintf("%s is %s in spec.json, %s in the catalog", k, va, cmp.Or(string(mb[k]), "absent")))
 		}
 	}
 	for k, vb := range mb {

@@ -7,9 +7,10 @@ import (
 	"bytes"
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/market-dev/market/builder/catalog"
 )
 
 // SniffLen is how many leading bytes of a file ContentType looks at.
@@ -90,9 +91,6 @@ func isSVG(head []byte) bool {
 	return false
 }
 
-// apiDir matches the API folder name (v1, v2, …).
-var apiDir = regexp.MustCompile(`^v[0-9]+$`)
-
 // DefaultCatalogMaxAge is how long caches may serve a catalog, keys,
 // release.json or a site page without asking again, unless configured.
 const DefaultCatalogMaxAge = 300 * time.Second
@@ -105,7 +103,7 @@ const Immutable = "public, max-age=31536000, immutable"
 // is the first segment matching v[0-9]+ (market.yaml may set v2).
 func IsVersioned(rel string) bool {
 	segs := strings.Split(strings.Trim(rel, "/"), "/")
-	return len(segs) == 5 && apiDir.MatchString(segs[0]) && segs[1] == "packages"
+	return len(segs) == 5 && catalog.IsAPI(segs[0]) && segs[1] == "packages"
 }
 
 // CacheControl is CacheControlFor with DefaultCatalogMaxAge.

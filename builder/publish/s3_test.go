@@ -18,7 +18,7 @@ import (
 )
 
 func TestPublishTreeMarkerMatchesBuilder(t *testing.T) {
-	// publish keeps its own copy of the marker's name; both must agree.
+	// The build's bookkeeping folder is never published.
 	_, out := built(t)
 	if _, err := os.Stat(filepath.Join(out, builder.TreeMarker, "tree.json")); err != nil {
 		t.Fatal(err)

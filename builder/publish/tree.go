@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,14 +17,13 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
 )
 
-// treeMarker is builder.TreeMarker, the build's own folder: never
-// published. (A copy, so that this package, which serve and the builder's
-// neighbours share, never depends on the whole builder; a test keeps them equal.)
-const treeMarker = ".market"
+// treeMarker is the build's own folder: never published.
+const treeMarker = catalog.TreeMarker
 
 // localFile is one file of the tree to publish.
 type localFile struct {
@@ -54,15 +52,13 @@ func readTree(ctx context.Context, dir string, jobs int) (*tree, error) {
 	if dir == "" {
 		return nil, &ConfigError{"(tree)", errors.New("no tree to publish")}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, treeMarker, "tree.json"))
+	data, err := os.ReadFile(filepath.Join(dir, treeMarker, catalog.TreeFile))
 	if err != nil {
-		return nil, &ConfigError{dir, fmt.Errorf("not a tree market built (no %s/tree.json); run market build first", treeMarker)}
+		return nil, &ConfigError{dir, fmt.Errorf("not a tree market built (no %s/%s); run market build first", treeMarker, catalog.TreeFile)}
 	}
-	var marker struct {
-		API string `json:"api"`
-	}
-	if err := json.Unmarshal(data, &marker); err != nil || !apiDir.MatchString(marker.API) {
-		return nil, &ConfigError{dir, fmt.Errorf("%s/tree.json is damaged", treeMarker)}
+	marker, err := catalog.ParseTree(data)
+	if err != nil {
+		return nil, &ConfigError{dir, err}
 	}
 	t := &tree{dir: dir, api: marker.API, files: map[string]*localFile{}}
 	var probs problem.List

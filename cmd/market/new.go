@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -99,8 +100,9 @@ market validate --package packages/NAME/VERSION.
 			if cfg.BaseURL != "" {
 				spec.Schema = strings.TrimSuffix(cfg.BaseURL, "/") + "/" + cfg.API + "/schema/" + schema.SpecSchemaName
 			}
+			steps, _ := json.Marshal([]string{"Describe, step by step, how to use " + spec.Label + "."}) // a []string always encodes
 			spec.Actions = []schema.Action{{Type: "informational", Label: "Getting started", Arguments: []schema.Argument{
-				{Name: "steps", Value: mustJSON([]string{"Describe, step by step, how to use " + spec.Label + "."})},
+				{Name: "steps", Value: steps},
 			}}}
 			data, err := catalog.Encode(spec)
 			if err != nil {
@@ -170,12 +172,4 @@ func specHelp(cfg *builder.Config) string {
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	return ok && terminal(f)
-}
-
-func mustJSON(v any) []byte {
-	data, err := catalog.Encode(v)
-	if err != nil {
-		panic(err)
-	}
-	return []byte(strings.TrimSpace(string(data)))
 }
