@@ -23,7 +23,7 @@ import (
 	"github.com/market-dev/market/builder/problem"
 )
 
-// TestAttacks runs the attack catalogue, ../testdata/attacks/*.txtar: one
+// TestAttacks runs the attack catalogue, testdata/attacks/*.txtar: one
 // hostile packages tree per file, as a pull request could bring it.
 //
 // Each case is materialised in a temporary repository (repo/packages/...,
@@ -73,7 +73,7 @@ import (
 //	many PATTERN N              N small files, PATTERN a fmt pattern with one %d
 //	packages DIR                run validate and build with --packages DIR
 func TestAttacks(t *testing.T) {
-	files, err := filepath.Glob("../testdata/attacks/*.txtar")
+	files, err := filepath.Glob("testdata/attacks/*.txtar")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no attack cases: %v", err)
 	}

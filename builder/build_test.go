@@ -26,11 +26,11 @@ import (
 
 const (
 	examples = "../packages"
-	corpus   = "../../shared/corpus/cdap-hub/packages"
-	keys     = "../testdata/keys"
+	corpus   = "testdata/cdap-hub/packages"
+	keys     = "sign/testdata/keys"
 )
 
-// brokenCorpusVersions are the version folders of the shared CDAP corpus
+// brokenCorpusVersions are the version folders of the CDAP corpus
 // that are really broken: four ranges no version can satisfy and a spec
 // naming files its folder lacks. Everything else must validate.
 var brokenCorpusVersions = []string{
@@ -129,7 +129,7 @@ func TestBuildCorpus(t *testing.T) {
 	checkInstall(t, out, src, filepath.Join(keys, "gpg-ed25519-sub.pub.asc"))
 }
 
-// copyCorpus copies the shared corpus without its broken version folders.
+// copyCorpus copies the CDAP corpus (testdata/cdap-hub) without its broken version folders.
 func copyCorpus(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "packages")

@@ -16,7 +16,7 @@ import (
 )
 
 // cdapFixture holds the CDAP Hub Java packager's packages.json entries for
-// every version folder of the shared corpus; see testdata/cdap-packager.
+// every version folder of the CDAP corpus (testdata/cdap-hub); see testdata/cdap-packager.
 const cdapFixture = "testdata/cdap-packager/packages.json"
 
 // TestCatalogMatchesCDAPPackager checks that every entry of market's v1

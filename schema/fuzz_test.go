@@ -305,7 +305,7 @@ func fuzzCheckProblems(t *testing.T, op string, probs problem.List) {
 	}
 }
 
-// fuzzCheckAccepted checks what DESIGN.md says every spec.json has.
+// fuzzCheckAccepted checks what schema/README.md says every spec.json has.
 func fuzzCheckAccepted(t *testing.T, s *Spec) {
 	t.Helper()
 	latest := fuzzNow.Add(24 * time.Hour).Unix()

@@ -87,7 +87,7 @@ func exampleData(t testing.TB) site.Data {
 		}
 		d.Specs[e.Name+"@"+e.Version] = spec
 	}
-	key, err := os.ReadFile(filepath.Join("..", "testdata", "keys", "demo.sec.asc"))
+	key, err := os.ReadFile(filepath.Join("..", "builder", "sign", "testdata", "keys", "demo.sec.asc"))
 	if err != nil {
 		t.Fatal(err)
 	}

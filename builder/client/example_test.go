@@ -22,7 +22,7 @@ func exampleTree() (dir string, keyring []byte) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	key, err := os.ReadFile("../../testdata/keys/demo.sec.asc")
+	key, err := os.ReadFile("../sign/testdata/keys/demo.sec.asc")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func exampleTree() (dir string, keyring []byte) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	keyring, err = os.ReadFile("../../testdata/keys/demo.pub.asc")
+	keyring, err = os.ReadFile("../sign/testdata/keys/demo.pub.asc")
 	if err != nil {
 		log.Fatal(err)
 	}

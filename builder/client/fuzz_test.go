@@ -304,7 +304,7 @@ func FuzzParseCatalog(f *testing.F) {
 	for _, seed := range fuzzCatalogSeeds(f) {
 		f.Add(seed)
 	}
-	key, err := os.ReadFile("../../testdata/keys/demo.sec.asc")
+	key, err := os.ReadFile("../sign/testdata/keys/demo.sec.asc")
 	if err != nil {
 		f.Fatal(err)
 	}

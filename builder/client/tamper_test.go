@@ -33,7 +33,7 @@ import (
 // The example packages the cases tamper with.
 const (
 	packagesDir = "../../packages"
-	keysDir     = "../../testdata/keys"
+	keysDir     = "../sign/testdata/keys"
 
 	cities   = "datapack-demo-cities" // 1.0.0: spec.json, archive.zip, cities.csv, icon.jpg
 	hydrator = "hydrator-plugin-demo-transform"

@@ -30,7 +30,7 @@ import (
 
 const (
 	examples = "../../packages"
-	keyFile  = "../../testdata/keys/demo.sec.asc"
+	keyFile  = "../sign/testdata/keys/demo.sec.asc"
 	bucket   = "market"
 	prefix   = "mk"
 )

@@ -15,7 +15,7 @@ import (
 	"github.com/market-dev/market/builder/sign"
 )
 
-const keys = "../../testdata/keys"
+const keys = "testdata/keys"
 
 func readKey(name string) ([]byte, error) { return os.ReadFile(filepath.Join(keys, name)) }
 

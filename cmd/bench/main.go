@@ -33,7 +33,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the generated corpus")
 	bigMiB := flag.Int("big", 1024, "MiB of the single large file whose build's peak RSS is measured (0: skip)")
 	many := flag.Int("many", 0, "if > 0: also time a no-change rebuild of this many packages x 10 versions of small files")
-	key := flag.String("key", "testdata/keys/demo.sec.asc", "signing key (the demo test key)")
+	key := flag.String("key", "builder/sign/testdata/keys/demo.sec.asc", "signing key (the demo test key)")
 	jobs := flag.Int("jobs", 0, "market build --jobs (0: its default)")
 	withScript := flag.Bool("script", true, "time the sequential zip + gpg script (d); it takes about 6x the full build")
 	profile := flag.String("profile", "", "if set: write CPU profiles of (a), (b), (c) and the -many no-change rebuild into this directory (go tool pprof)")

@@ -87,7 +87,7 @@ func tab(t testing.TB, browser context.Context) context.Context {
 // handler. It returns the server and the tree's directory.
 func buildSite(t testing.TB, packages string, cfg *builder.Config) (*httptest.Server, string) {
 	t.Helper()
-	key, err := os.ReadFile("../../testdata/keys/demo.sec.asc")
+	key, err := os.ReadFile("../../builder/sign/testdata/keys/demo.sec.asc")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func crashRepo(t *testing.T) (a, b, key string) {
 		t.Fatal(err)
 	}
 	key = filepath.Join(dir, "demo.sec.asc")
-	data, err := os.ReadFile("../../testdata/keys/demo.sec.asc")
+	data, err := os.ReadFile("../../builder/sign/testdata/keys/demo.sec.asc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func marketCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
 
 func verifyTree(t *testing.T, out string) {
 	t.Helper()
-	pub, _ := os.ReadFile("../../testdata/keys/demo.pub.asc")
+	pub, _ := os.ReadFile("../../builder/sign/testdata/keys/demo.pub.asc")
 	ring, err := sign.ReadKeyRing(pub)
 	if err != nil {
 		t.Fatal(err)

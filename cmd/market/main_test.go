@@ -22,8 +22,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the CLI scripts in testdata/script. Each runs in its own
-// work directory with HOME and GNUPGHOME isolated; $KEYS is testdata/keys,
-// $EXAMPLES the repository's packages/ and $CORPUS the shared CDAP corpus.
+// work directory with HOME and GNUPGHOME isolated; $KEYS is builder/sign/testdata/keys,
+// $EXAMPLES the repository's packages/ and $CORPUS the CDAP corpus (builder/testdata/cdap-hub).
 func TestScripts(t *testing.T) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
@@ -32,9 +32,9 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("KEYS", filepath.Join(repo, "testdata", "keys"))
+			env.Setenv("KEYS", filepath.Join(repo, "builder", "sign", "testdata", "keys"))
 			env.Setenv("EXAMPLES", filepath.Join(repo, "packages"))
-			env.Setenv("CORPUS", filepath.Join(repo, "..", "shared", "corpus", "cdap-hub", "packages"))
+			env.Setenv("CORPUS", filepath.Join(repo, "builder", "testdata", "cdap-hub", "packages"))
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("GNUPGHOME", filepath.Join(env.WorkDir, "gnupg"))
 			env.Setenv("MARKET_SIGNING_KEY", "")

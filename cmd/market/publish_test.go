@@ -39,7 +39,7 @@ func publishFixture(t *testing.T) (tree, endpoint string, backend *s3mem.Backend
 	} {
 		t.Setenv(k, v)
 	}
-	key, err := os.ReadFile("../../testdata/keys/demo.sec.asc")
+	key, err := os.ReadFile("../../builder/sign/testdata/keys/demo.sec.asc")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 
 // The secrets of the test keys (testdata/keys/README.md).
 const (
-	secretKeys      = "../../testdata/keys"
+	secretKeys      = "../../builder/sign/testdata/keys"
 	wrongPassphrase = "hunter2-wrong-passphrase"
 )
 

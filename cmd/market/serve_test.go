@@ -28,7 +28,7 @@ const secret = "SECRET outside the tree"
 func serveTree(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
 	tmp := t.TempDir()
-	key, err := os.ReadFile("../../testdata/keys/demo.sec.asc")
+	key, err := os.ReadFile("../../builder/sign/testdata/keys/demo.sec.asc")
 	if err != nil {
 		t.Fatal(err)
 	}

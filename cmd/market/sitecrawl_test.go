@@ -18,8 +18,8 @@ import (
 	"github.com/market-dev/market/builder/catalog"
 )
 
-// corpusDir is the shared CDAP Hub corpus.
-const corpusDir = "../../../shared/corpus/cdap-hub/packages"
+// corpusDir is the CDAP Hub corpus, builder/testdata/cdap-hub.
+const corpusDir = "../../builder/testdata/cdap-hub/packages"
 
 // brokenCorpus are the corpus's deliberately invalid version folders.
 var brokenCorpus = []string{

@@ -14,7 +14,7 @@ import (
 // it whose files are the source's.
 func TestVerifyAndFetchOverServe(t *testing.T) {
 	srv, dir := serveTree(t)
-	keyring := "../../testdata/keys/demo.pub.asc"
+	keyring := "../../builder/sign/testdata/keys/demo.pub.asc"
 	for _, loc := range []string{dir, srv.URL, srv.URL + "/v1/"} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), []string{"verify", loc, "--keyring", keyring}, &out, &errb); code != 0 {
