@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -130,15 +131,35 @@ func Validate(opts Options) (*Tree, error) {
 }
 
 func scan(opts Options, prev *cache) (*Tree, error) {
-	t, err := scanTree(opts.Packages, opts.Config, opts.Now, opts.Jobs, prev.checkedSpecs())
+	t, err := scanTree(opts.Packages, opts.Config, opts.Now, opts.Jobs, prev)
 	if err != nil {
 		return nil, err
 	}
 	t.Problems = append(t.Problems, checkCategories(opts.repo())...).Sort()
+	if note := autoInstallNote(opts.Config); note != "" {
+		opts.Reporter.Note(note)
+	}
 	if committed := filepath.Join(opts.repo(), "categories.json"); fileExists(committed) {
 		opts.Reporter.Note(fmt.Sprintf("%s is ignored: the build writes %s/categories.json from the specs", committed, opts.Config.API))
 	}
 	return t, nil
+}
+
+// autoInstallNote says why CDAP's capability auto-installer will not find
+// this tree, or "": it resolves the absolute path /v2/packages/<n>/<v>/ on
+// the market host, so only api: v2 served at the host root works.
+func autoInstallNote(cfg *Config) string {
+	var why []string
+	if cfg.API != "v2" {
+		why = append(why, fmt.Sprintf("api is %s", cfg.API))
+	}
+	if u, err := url.Parse(cfg.BaseURL); err == nil && cfg.BaseURL != "" && strings.Trim(u.Path, "/") != "" {
+		why = append(why, fmt.Sprintf("baseURL %s has a path", cfg.BaseURL))
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: CDAP's capability auto-installer reads /v2/packages/... from the host root, so it will not find these files (the UI works with market.base.url = <site>/%s)", strings.Join(why, " and "), cfg.API)
 }
 
 // Build validates the packages directory and, when it has no errors, writes
@@ -590,7 +611,18 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // catalogs writes everything above the version folders.
 func (b *build) catalogs() error {
 	cfg := b.opts.Config
-	if err := b.writeJSON(filepath.Join(b.api, "packages.json"), b.entries, true); err != nil {
+	// The CDAP UI and backend do not read "deprecated": a deprecated version
+	// listed in packages.json would be offered and auto-installed. It is
+	// listed, signed, in deprecated.json instead, for exact-version fetches.
+	current, deprecated := catalog.SplitDeprecated(b.entries)
+	if err := b.writeJSON(filepath.Join(b.api, catalog.PackagesFile), current, true); err != nil {
+		return err
+	}
+	if err := b.writeJSON(filepath.Join(b.api, catalog.DeprecatedFile), deprecated, true); err != nil {
+		return err
+	}
+	title := cmp.Or(cfg.Title, DefaultTitle)
+	if err := b.writeJSON(filepath.Join(b.api, catalog.MetadataFile), catalog.Metadata{MarketName: title}, false); err != nil {
 		return err
 	}
 	for _, pv := range cfg.ProductVersions {
@@ -694,7 +726,7 @@ func (b *build) recordSite() error {
 func (b *build) siteData() site.Data {
 	cfg := b.opts.Config
 	d := site.Data{
-		Title: cmp.Or(cfg.Title, "Package marketplace"), BaseURL: cfg.BaseURL, API: cfg.API,
+		Title: cmp.Or(cfg.Title, DefaultTitle), BaseURL: cfg.BaseURL, API: cfg.API,
 		Product: cfg.Product.Name, Categories: b.cats, Entries: b.entries,
 		Specs: make(map[string]*schema.Spec, len(b.tree.Versions)),
 	}
@@ -744,7 +776,7 @@ func (b *build) writeJSON(file string, v any, signed bool) error {
 		return err
 	}
 	switch sum := sha256.Sum256(data); file {
-	case filepath.Join(b.api, "packages.json"):
+	case filepath.Join(b.api, catalog.PackagesFile):
 		b.catalogSum = hex.EncodeToString(sum[:])
 	case filepath.Join(b.api, "categories.json"):
 		b.categoriesSum = hex.EncodeToString(sum[:])

@@ -203,8 +203,22 @@ func checkTreeLayout(t *testing.T, out, api, pubKey, layout string) {
 	if sigs == 0 || (archives == 0) != (layout == "files") {
 		t.Fatalf("found %d signatures and %d archives", sigs, archives)
 	}
-	var entries []catalog.Entry
+	// packages.json lists the current versions, deprecated.json the
+	// deprecated ones (the CDAP clients would offer them): never both.
+	var entries, deprecated []catalog.Entry
 	readJSON(t, filepath.Join(out, api, "packages.json"), &entries)
+	readJSON(t, filepath.Join(out, api, "deprecated.json"), &deprecated)
+	for _, e := range entries {
+		if e.Deprecated != "" {
+			t.Errorf("packages.json offers %s@%s, which is deprecated", e.Name, e.Version)
+		}
+	}
+	for _, e := range deprecated {
+		if e.Deprecated == "" {
+			t.Errorf("deprecated.json lists %s@%s, which is not deprecated", e.Name, e.Version)
+		}
+	}
+	entries = append(entries, deprecated...)
 	listed := map[string]bool{}
 	for _, e := range entries {
 		dir := filepath.Join(out, api, "packages", e.Name, e.Version)

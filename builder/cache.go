@@ -46,7 +46,7 @@ type cacheBody struct {
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 2
+const cacheLayout = 3
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -127,6 +127,15 @@ func (c *cache) write(dir string) error {
 		return err
 	}
 	return writeBytes(filepath.Join(dir, TreeMarker, CacheFile), slices.Concat(head, []byte("\n"), body, []byte("\n")))
+}
+
+// checked returns c when its files were checked under the rules in force,
+// else nil.
+func (c *cache) checked() *cache {
+	if c == nil || c.Rules != schema.Rules() {
+		return nil
+	}
+	return c
 }
 
 // checkedSpecs returns the digests of the spec.json files of the recorded

@@ -15,6 +15,10 @@ import (
 	"github.com/market-dev/market/schema"
 )
 
+// DefaultTitle names a marketplace whose market.yaml sets no title: on the
+// site and in metadata.json, where the CDAP UI names the market's tab.
+const DefaultTitle = "Package marketplace"
+
 // ConfigFile is the name of the optional configuration at the repository root.
 const ConfigFile = "market.yaml"
 

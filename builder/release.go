@@ -35,9 +35,10 @@ type ReleaseOptions struct {
 const MaxReleaseSize = 1 << 20
 
 // releaseFiles lists what release.json covers, relative to the API folder:
-// packages.json, categories.json, keys.asc and every product catalog.
+// packages.json, deprecated.json, categories.json, metadata.json, keys.asc
+// and every product catalog.
 func releaseFiles(api string) (catalog.Files, error) {
-	names := []string{"packages.json", "categories.json", "keys.asc"}
+	names := []string{catalog.PackagesFile, catalog.DeprecatedFile, catalog.CategoriesFile, catalog.MetadataFile, "keys.asc"}
 	entries, err := os.ReadDir(api)
 	if err != nil {
 		return nil, err

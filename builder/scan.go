@@ -73,9 +73,10 @@ func Scan(dir string, cfg *Config, now time.Time, jobs int) (*Tree, error) {
 	return scanTree(dir, cfg, now, jobs, nil)
 }
 
-// scanTree is Scan, taking spec.json files whose SHA-256 (hex) is in
-// checked as having passed the structural checks (schema.ParseChecked).
-func scanTree(dir string, cfg *Config, now time.Time, jobs int, checked map[string]bool) (*Tree, error) {
+// scanTree is Scan, taking what the previous build recorded as checked:
+// spec.json files with the same SHA-256 skip the structural checks
+// (schema.ParseChecked), files in the same state the content checks.
+func scanTree(dir string, cfg *Config, now time.Time, jobs int, prev *cache) (*Tree, error) {
 	t := &Tree{Dir: dir}
 	info, err := os.Lstat(filepath.Clean(dir)) // "packages/" would follow a link
 	if err != nil {
@@ -92,7 +93,7 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, checked map[stri
 		return nil, &ConfigError{dir, err}
 	}
 	defer root.Close()
-	s := scanner{root: root, dir: dir, cfg: cfg, now: now, probs: &t.Problems, checked: checked}
+	s := scanner{root: root, dir: dir, cfg: cfg, now: now, probs: &t.Problems, checked: prev.checkedSpecs(), prev: prev.checked()}
 	names := s.folders(".", dir, "only package folders may sit in the packages directory")
 	clash := s.caseCollisions(dir, names)
 	// Each package folder is read on its own, into its own slots.
@@ -141,6 +142,7 @@ type scanner struct {
 	now     time.Time
 	probs   *problem.List
 	checked map[string]bool // digests of spec.json bytes known to pass the structural checks; read-only
+	prev    *cache          // the previous build's record, when its rules are these; read-only
 }
 
 // entries lists a folder inside the root, reporting symlinks and anything
@@ -298,6 +300,9 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 			s.probs.Add(specPath, ref.Pointer, "names file %q, which is not in the version folder", ref.Name)
 		}
 	}
+	s.checkLicense(spec, files, specPath)
+	s.archiveOnly(spec, specPath)
+	named[spec.License] = spec.License != ""
 	for _, ref := range spec.VersionArguments() {
 		if ref.Name != ver.String() {
 			s.probs.Warn(specPath, ref.Pointer, "version argument %q differs from the folder's version %q", ref.Name, ver.String())
@@ -332,7 +337,43 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 			s.probs.Warn(filepath.Join(shown, f), "", "file name has non-ASCII characters (%s): a look-alike of another name is possible; prefer ASCII", r)
 		}
 	}
+	if v.Icon == "" {
+		s.probs.Warn(specPath, "", "the version has no icon (icon.png, icon.jpg or icon.svg): the CDAP UI shows the label's first letter instead")
+	}
+	s.checkContent(v, slices.DeleteFunc(files, func(f string) bool { return f == SpecFile }))
 	return v
+}
+
+// archiveOnly warns, under resources: archive, about each action that
+// names a file: the CDAP UI installs it from the loose file (a plugin's jar
+// and config, a pipeline's config), which that layout does not publish.
+func (s *scanner) archiveOnly(spec *schema.Spec, specPath string) {
+	if s.cfg == nil || s.cfg.Resources != ResourcesArchive {
+		return
+	}
+	done := map[string]bool{}
+	for _, ref := range spec.Files() {
+		action, _, _ := strings.Cut(strings.TrimPrefix(ref.Pointer, "/actions/"), "/")
+		if done[action] {
+			continue
+		}
+		done[action] = true
+		s.probs.Warn(specPath, "/actions/"+action, "%s has resources: archive, so %q is served only inside archive.zip: the CDAP UI requests the loose file and cannot install this action (use resources: both)", ConfigFile, ref.Name)
+	}
+}
+
+// checkLicense checks that spec.json's license names a file of the version
+// folder: the CDAP UI's deploy wizard fetches <version>/<license> and, when
+// that fails, waits forever.
+func (s *scanner) checkLicense(spec *schema.Spec, files []string, specPath string) {
+	if spec.License == "" || slices.Contains(files, spec.License) {
+		return
+	}
+	hint := `"licenseInfo": {"name": ..., "url": ...}`
+	if spec.LicenseInfo == nil {
+		hint = fmt.Sprintf(`"licenseInfo": {"name": %q, "url": ...}`, spec.License)
+	}
+	s.probs.Add(specPath, "/license", "names file %q, which is not in the version folder: license is the file the CDAP UI fetches and shows (e.g. %s, committed beside spec.json); a licence name belongs in %s", spec.License, LicenseFile, hint)
 }
 
 var errTooBig = errors.New("over a limit")

@@ -129,6 +129,41 @@ var Unsigned = []string{"icon.png", "icon.jpg", "icon.svg", "license.txt"}
 // IsSigned reports whether a version's file is served with a .asc.
 func IsSigned(name string) bool { return !slices.Contains(Unsigned, name) }
 
+// Files of the API folder.
+const (
+	// PackagesFile lists every current (not deprecated) version: what the
+	// CDAP UI and backend offer.
+	PackagesFile = "packages.json"
+	// DeprecatedFile lists, signed and in the same entry format, every
+	// deprecated version: still served, fetched only by exact version.
+	DeprecatedFile = "deprecated.json"
+	// MetadataFile names the marketplace for the CDAP UI, which reads it to
+	// title each market's tab when market.base.urls lists several.
+	MetadataFile = "metadata.json"
+	// CategoriesFile lists the categories in use.
+	CategoriesFile = "categories.json"
+)
+
+// Metadata is MetadataFile.
+type Metadata struct {
+	MarketName string `json:"marketName"`
+}
+
+// SplitDeprecated splits sorted entries into the current and the
+// deprecated ones, each still sorted. Neither is ever nil, so both encode
+// as JSON arrays.
+func SplitDeprecated(entries []Entry) (current, deprecated []Entry) {
+	current, deprecated = []Entry{}, []Entry{}
+	for _, e := range entries {
+		if e.Deprecated != "" {
+			deprecated = append(deprecated, e)
+		} else {
+			current = append(current, e)
+		}
+	}
+	return current, deprecated
+}
+
 // Names of the files every version may serve.
 const (
 	SpecName    = "spec.json"

@@ -122,6 +122,8 @@ type Market struct {
 	entries  []catalog.Entry
 	release  *catalog.Release
 	location string
+	// deprecatedRead is set once a signed deprecated.json was read.
+	deprecatedRead bool
 }
 
 // Open reads and verifies a marketplace's catalog: packages.json against
@@ -244,7 +246,9 @@ func (m *Market) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.entries = entries
+	if m.entries, err = m.withDeprecated(ctx, entries); err != nil {
+		return err
+	}
 	if m.release != nil && m.release.Serial > seen {
 		return m.saveSerial(m.release.Serial)
 	}
@@ -304,8 +308,8 @@ func checkEntry(e *catalog.Entry) error {
 	return nil
 }
 
-// Packages returns every version the catalog lists, by name, then version
-// newest first. The slice is the Market's: do not modify it.
+// Packages returns every version the catalogs list, deprecated ones
+// included, by name, then version newest first. The slice is the Market's: do not modify it.
 func (m *Market) Packages() []catalog.Entry { return m.entries }
 
 // Release returns the verified release.json, or nil when the tree has none.

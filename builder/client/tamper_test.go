@@ -101,6 +101,10 @@ func TestTamper(t *testing.T) {
 		{"product-catalog-added", tamperProductCatalogAdded},
 		{"trust-tree-keys", tamperTrustTreeKeys},
 		{"attacker-keys-everywhere", tamperAttackerKeys},
+		{"deprecated-fetched-by-exact-version-only", tamperNoneDeprecated},
+		{"deprecated-foreign-key", tamperDeprecatedForeignKey},
+		{"deprecated-removed-release-kept", tamperDeprecatedRemoved},
+		{"deprecated-offered-in-packages", tamperDeprecatedOffered},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
@@ -262,10 +266,10 @@ func tamperCatalogByte(t *testing.T, f *fixture) {
 func tamperArchivesSwapped(t *testing.T, f *fixture) {
 	dir := copyTree(t, f.base)
 	for _, name := range []string{"archive.zip", "archive.zip.asc"} {
-		swapFiles(t, pkgFile(dir, hydrator, "0.9.0", name), pkgFile(dir, hydrator, "1.0.0", name))
+		swapFiles(t, pkgFile(dir, hydrator, "1.1.0", name), pkgFile(dir, hydrator, "1.0.0", name))
 	}
 	rep := verify(t, dir, f.verifyOptions())
-	for _, v := range []string{"0.9.0", "1.0.0"} {
+	for _, v := range []string{"1.1.0", "1.0.0"} {
 		t.Run(v, func(t *testing.T) {
 			kind, word := servedKind(t, dir, v, "archive.zip")
 			wantProblem(t, rep, pkgRel(hydrator, v, "archive.zip"), word)
@@ -278,7 +282,7 @@ func tamperArchivesSwapped(t *testing.T, f *fixture) {
 // 5. An old spec.json (validly signed) served with a newer version's
 // archive, and the other way round.
 func tamperOldSpec(t *testing.T, f *fixture) {
-	for _, c := range []struct{ from, to string }{{"0.9.0", "1.0.0"}, {"1.0.0", "0.9.0"}} {
+	for _, c := range []struct{ from, to string }{{"1.1.0", "1.0.0"}, {"1.0.0", "1.1.0"}} {
 		t.Run(c.from+"-over-"+c.to, func(t *testing.T) {
 			dir := copyTree(t, f.base)
 			for _, name := range []string{"spec.json", "spec.json.asc"} {
@@ -299,7 +303,7 @@ func tamperOldSpec(t *testing.T, f *fixture) {
 func tamperEntryRemovedForeignKey(t *testing.T, f *fixture) {
 	dir := copyTree(t, f.base)
 	file := filepath.Join(dir, "v1", "packages.json")
-	editCatalog(t, file, f.rsa, removeEntry(hydrator, "0.9.0"))
+	editCatalog(t, file, f.rsa, removeEntry(hydrator, "1.1.0"))
 	wantProblem(t, verify(t, dir, f.verifyOptions()), "v1/packages.json.asc", "not in the keyring")
 	f.consume(t, dir, f.options(), hydrator+"@1.0.0").want(t, "Open", client.ErrBadSignature)
 	f.toolsReject(t, file+".asc", file)
@@ -311,18 +315,18 @@ func tamperEntryRemovedForeignKey(t *testing.T, f *fixture) {
 // version's files, which no entry lists any more, as orphans.
 func tamperEntryRemovedRealKey(t *testing.T, f *fixture) {
 	dir := copyTree(t, f.base)
-	editCatalogs(t, dir, f.demo, removeEntry(hydrator, "0.9.0"))
+	editCatalogs(t, dir, f.demo, removeEntry(hydrator, "1.1.0"))
 	rerelease(t, dir, f.demo)
 	rep := verify(t, dir, f.verifyOptions())
 	for _, name := range []string{"spec.json", "spec.json.asc", "archive.zip", "archive.zip.asc", "icon.png"} {
-		wantProblem(t, rep, pkgRel(hydrator, "0.9.0", name), "orphan")
+		wantProblem(t, rep, pkgRel(hydrator, "1.1.0", name), "orphan")
 	}
 	for _, p := range rep.Problems {
-		if !strings.HasPrefix(p.File, pkgRel(hydrator, "0.9.0", "")) || !strings.Contains(p.Message, "orphan") {
+		if !strings.HasPrefix(p.File, pkgRel(hydrator, "1.1.0", "")) || !strings.Contains(p.Message, "orphan") {
 			t.Errorf("verify: unexpected problem %s", p)
 		}
 	}
-	f.consume(t, dir, f.options(), hydrator+"@0.9.0").want(t, "Resolve", client.ErrNotFound)
+	f.consume(t, dir, f.options(), hydrator+"@1.1.0").want(t, "Resolve", client.ErrNotFound)
 	f.consume(t, dir, f.options(), hydrator+"@1.0.0").wantOK(t)
 	file := filepath.Join(dir, "v1", "packages.json")
 	f.toolsAccept(t, file+".asc", file)
@@ -1359,4 +1363,64 @@ func endless(w http.ResponseWriter, r *http.Request, head []byte) {
 			return
 		}
 	}
+}
+
+// 7a. Untampered: the deprecated 0.9.0 is not in packages.json (the CDAP
+// clients would offer it), a bare name skips it, an exact version installs
+// it, verified against the signed deprecated.json.
+func tamperNoneDeprecated(t *testing.T, f *fixture) {
+	var current []catalog.Entry
+	if err := json.Unmarshal(readFile(t, filepath.Join(f.base, "v1", "packages.json")), &current); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range current {
+		if e.Name == hydrator && e.Version == "0.9.0" {
+			t.Errorf("packages.json offers the deprecated %s@0.9.0", hydrator)
+		}
+	}
+	f.consume(t, f.base, f.options(), hydrator+"@0.9.0").wantOK(t)
+	m, err := client.Open(context.Background(), f.base, f.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := m.Resolve(client.Query{Name: hydrator}, client.ResolveOptions{})
+	if err != nil || e.Version != "1.1.0" {
+		t.Errorf("Resolve(%s) = %v, %v; want 1.1.0", hydrator, e, err)
+	}
+}
+
+// 7b. deprecated.json re-signed by another key, to smuggle in a version.
+func tamperDeprecatedForeignKey(t *testing.T, f *fixture) {
+	dir := copyTree(t, f.base)
+	file := filepath.Join(dir, "v1", "deprecated.json")
+	editCatalog(t, file, f.rsa, func(es []catalog.Entry) []catalog.Entry { return es })
+	wantProblem(t, verify(t, dir, f.verifyOptions()), "v1/deprecated.json.asc", "not in the keyring")
+	f.consume(t, dir, f.options(), hydrator+"@0.9.0").want(t, "Open", client.ErrBadSignature)
+	f.toolsReject(t, file+".asc", file)
+}
+
+// 7c. deprecated.json deleted while release.json still records it.
+func tamperDeprecatedRemoved(t *testing.T, f *fixture) {
+	dir := copyTree(t, f.base)
+	for _, name := range []string{"deprecated.json", "deprecated.json.asc"} {
+		if err := os.Remove(filepath.Join(dir, "v1", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantProblem(t, verify(t, dir, f.verifyOptions()), "v1/deprecated.json", "")
+	f.consume(t, dir, f.options(), hydrator+"@0.9.0").want(t, "Open", client.ErrNotFound)
+}
+
+// 7d. The publisher's own key puts a deprecated entry back into
+// packages.json, where the CDAP clients would offer it: refused.
+func tamperDeprecatedOffered(t *testing.T, f *fixture) {
+	dir := copyTree(t, f.base)
+	var dep []catalog.Entry
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, "v1", "deprecated.json")), &dep); err != nil || len(dep) == 0 {
+		t.Fatalf("deprecated.json: %v, %d entries", err, len(dep))
+	}
+	editCatalog(t, filepath.Join(dir, "v1", "packages.json"), f.demo, func(es []catalog.Entry) []catalog.Entry { return append(es, dep...) })
+	rerelease(t, dir, f.demo)
+	wantProblem(t, verify(t, dir, f.verifyOptions()), "v1/packages.json", "deprecated")
+	f.consume(t, dir, f.options(), hydrator+"@1.0.0").want(t, "Open", client.ErrMalformed)
 }

@@ -153,8 +153,16 @@ func (v *verifier) run(ctx context.Context) {
 		v.addErr(m.rel("packages.json"), err)
 		return
 	}
+	if entries, err = m.withDeprecated(ctx, entries); err != nil {
+		v.addErr(m.rel(catalog.DeprecatedFile), err)
+		return
+	}
+	if m.deprecatedRead {
+		v.count(1, 1)
+	}
 	m.entries = entries
 	v.report.Versions = len(entries)
+	v.metadata(ctx)
 	v.productCatalogs(ctx)
 	v.categories(ctx)
 	v.served = map[string]bool{}
@@ -285,6 +293,31 @@ func (v *verifier) productCatalogs(ctx context.Context) {
 				v.add(rel, "its entry for %s@%s differs from packages.json's", e.Name, e.Version)
 			}
 		}
+	}
+}
+
+// metadata checks metadata.json, when the tree has one: the CDAP UI reads
+// its marketName to title the market's tab.
+func (v *verifier) metadata(ctx context.Context) {
+	rel := v.m.rel(catalog.MetadataFile)
+	data, err := get(ctx, v.m.src, rel, MaxCatalogSize)
+	if errors.Is(err, ErrNotFound) {
+		if v.m.release != nil {
+			if _, listed := v.m.release.Files[catalog.MetadataFile]; listed {
+				v.add(rel, "missing, and release.json records it")
+			}
+		}
+		return
+	}
+	if err != nil {
+		v.addErr(rel, err)
+		return
+	}
+	var md struct {
+		MarketName *string `json:"marketName"`
+	}
+	if err := json.Unmarshal(data, &md); err != nil || md.MarketName == nil || *md.MarketName == "" {
+		v.add(rel, `not a JSON object with a non-empty "marketName" string (the CDAP UI names the market's tab from it)`)
 	}
 }
 
@@ -496,6 +529,7 @@ func (v *verifier) orphans(d *dirSource) {
 	m := v.m
 	top := map[string]bool{
 		"packages.json": true, "packages.json.asc": true, "categories.json": true, "keys.asc": true,
+		catalog.DeprecatedFile: true, catalog.DeprecatedFile + ".asc": true, catalog.MetadataFile: true,
 		catalog.ReleaseFile: true, catalog.ReleaseFile + ".asc": true,
 	}
 	fs.WalkDir(d.root.FS(), m.api, func(p string, de fs.DirEntry, err error) error {

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
 )
@@ -215,9 +216,9 @@ var errChanged = errors.New("changed since read")
 const (
 	phaseVersion    = iota // <api>/packages/<name>/<version>/*: immutable
 	phaseAsset             // the rest of the API folder: schema, category icons
-	phaseProduct           // <api>/<product version>/packages.json
+	phaseProduct           // <api>/<product version>/packages.json, <api>/deprecated.json
 	phaseCatalog           // <api>/packages.json: the switch
-	phaseCategories        // <api>/categories.json
+	phaseCategories        // <api>/categories.json, <api>/metadata.json
 	phaseKeys              // <api>/keys.asc
 	phaseRelease           // <api>/release.json
 	phaseSite              // everything outside the API folder
@@ -236,9 +237,10 @@ func phaseOf(rel, api string) int {
 	switch {
 	case in == "packages.json":
 		return phaseCatalog
-	case path.Base(in) == "packages.json" && strings.Count(in, "/") == 1 && !strings.HasPrefix(in, "packages/"):
+	case path.Base(in) == "packages.json" && strings.Count(in, "/") == 1 && !strings.HasPrefix(in, "packages/"),
+		in == catalog.DeprecatedFile: // before the switch: a newly deprecated version is never in neither list
 		return phaseProduct
-	case in == "categories.json":
+	case in == "categories.json", in == catalog.MetadataFile:
 		return phaseCategories
 	case in == "keys.asc":
 		return phaseKeys

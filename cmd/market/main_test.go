@@ -1,12 +1,16 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -42,7 +46,9 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": exits,
+			"exits":      exits,
+			"mkjar":      mkjar,
+			"nowarnings": nowarnings,
 		},
 	})
 }
@@ -67,5 +73,39 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d\nstdout:\n%s\nstderr:\n%s", args[1], got, want, ts.ReadFile("stdout"), ts.ReadFile("stderr"))
+	}
+}
+
+// mkjar FILE... writes each FILE as a small valid jar (a zip holding a
+// manifest): a build refuses a .jar that does not open as a zip.
+func mkjar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: mkjar file...")
+	}
+	for _, name := range args {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		w, err := zw.Create("META-INF/MANIFEST.MF")
+		ts.Check(err)
+		_, err = io.WriteString(w, "Manifest-Version: 1.0\r\n\r\n")
+		ts.Check(err)
+		ts.Check(zw.Close())
+		ts.Check(os.MkdirAll(filepath.Dir(ts.MkAbs(name)), 0o755))
+		ts.Check(os.WriteFile(ts.MkAbs(name), buf.Bytes(), 0o644))
+	}
+}
+
+// nowarnings fails (negated: passes only) when stdout holds a warning
+// other than "the version has no icon", which most fixtures here have
+// on purpose: they test something else.
+func nowarnings(ts *testscript.TestScript, neg bool, args []string) {
+	var found []string
+	for _, line := range strings.Split(ts.ReadFile("stdout"), "\n") {
+		if strings.Contains(line, ": warning: ") && !strings.Contains(line, "the version has no icon") {
+			found = append(found, line)
+		}
+	}
+	if (len(found) > 0) != neg {
+		ts.Fatalf("warnings other than a missing icon: %q (negated: %v)", found, neg)
 	}
 }

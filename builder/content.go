@@ -1,0 +1,158 @@
+package builder
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/market-dev/market/builder/archive"
+	"github.com/market-dev/market/schema"
+)
+
+// lfsPointer starts every Git LFS pointer file. A checkout made without the
+// LFS objects (no `git lfs pull`, actions/checkout without lfs: true) holds
+// these in place of the files; published, a CDAP cluster would install a
+// hundred-odd bytes of text as a plugin.
+const lfsPointer = "version https://git-lfs.github.com/spec/"
+
+// maxLFSPointer is the size above which a file cannot be a pointer: the
+// Git LFS specification caps pointer files at 1024 bytes.
+const maxLFSPointer = 1024
+
+// MaxConfigSize is the largest action config a build parses as JSON.
+const MaxConfigSize = 64 << 20
+
+// checkContent checks what the bytes of a version's files must be, as the
+// CDAP UI and backend will use them: no Git LFS pointer in place of a file,
+// a .jar or .zip resource that opens as a zip archive with safe entry
+// names, and an action's config that is a JSON object. A file whose state
+// the previous build recorded (and so checked) is not read again.
+func (s *scanner) checkContent(v *Version, files []string) {
+	configs := map[string]string{}
+	for _, ref := range configRefs(v.Spec) {
+		configs[ref.Name] = ref.Pointer
+	}
+	for _, f := range files {
+		if s.known(v, f) {
+			continue
+		}
+		shown := filepath.Join(v.Dir, f)
+		if s.lfsPointer(v, f, shown) {
+			continue
+		}
+		switch ext := strings.ToLower(path.Ext(f)); {
+		case ext == ".jar" || ext == ".zip":
+			if err := s.checkZip(path.Join(v.rel, f), v.states[f].Size); err != nil {
+				s.probs.Add(shown, "", "is not a usable %s archive: %v (CDAP opens it as a zip)", ext, err)
+			}
+		}
+		if ptr, ok := configs[f]; ok {
+			if err := s.checkConfig(path.Join(v.rel, f)); err != nil {
+				s.probs.Add(shown, "", "is not a JSON object: %v (the action at spec.json#%s installs it as its config)", err, ptr)
+			}
+		}
+	}
+}
+
+// known reports whether the previous build recorded file f of v in the
+// state it has now: its content passed these checks then.
+func (s *scanner) known(v *Version, f string) bool {
+	if s.prev == nil {
+		return false
+	}
+	cv := s.prev.Versions[v.rel]
+	if cv == nil {
+		return false
+	}
+	for _, in := range cv.Inputs {
+		if in.Name == f {
+			return in.sameFile(v.states[f])
+		}
+	}
+	return false
+}
+
+// lfsPointer reports (as an error) a file that is a Git LFS pointer.
+func (s *scanner) lfsPointer(v *Version, f, shown string) bool {
+	if v.states[f].Size > maxLFSPointer {
+		return false
+	}
+	file, err := s.root.Open(path.Join(v.rel, f))
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return true
+	}
+	defer file.Close()
+	head := make([]byte, len(lfsPointer))
+	if _, err := io.ReadFull(file, head); err != nil || string(head) != lfsPointer {
+		return false
+	}
+	s.probs.Add(shown, "", "is a Git LFS pointer, not the file: run `git lfs pull`, or check out with `lfs: true` (actions/checkout)")
+	return true
+}
+
+// checkZip opens rel as a zip archive: its central directory must read and
+// every entry name must be one a consumer can extract (archive.CheckName).
+func (s *scanner) checkZip(rel string, size int64) error {
+	f, err := s.root.Open(rel)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		return err
+	}
+	for _, e := range zr.File {
+		name := strings.TrimSuffix(e.Name, "/") // folder entries are fine
+		if err := archive.CheckName(name); err != nil {
+			return fmt.Errorf("unsafe entry: %v", err)
+		}
+	}
+	return nil
+}
+
+// checkConfig parses rel as one JSON object.
+func (s *scanner) checkConfig(rel string) error {
+	f, err := s.root.Open(rel)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > MaxConfigSize {
+		return fmt.Errorf("over the %d-byte limit (MaxConfigSize)", MaxConfigSize)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return err
+	}
+	if obj == nil {
+		return fmt.Errorf("null")
+	}
+	return nil
+}
+
+// configRefs are the files an action installs as its config (a plugin's
+// or driver's properties, a pipeline's definition): JSON objects all.
+func configRefs(s *schema.Spec) []schema.FileRef {
+	var refs []schema.FileRef
+	for i, a := range s.Actions {
+		for j, arg := range a.Arguments {
+			var name string
+			if arg.Name == "config" && json.Unmarshal(arg.Value, &name) == nil {
+				refs = append(refs, schema.FileRef{Name: name, Pointer: fmt.Sprintf("/actions/%d/arguments/%d/value", i, j)})
+			}
+		}
+	}
+	return refs
+}
