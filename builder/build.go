@@ -483,8 +483,10 @@ func (b *build) write(ctx context.Context, root *os.Root, v *Version, dst string
 		}
 	}
 	layout := b.opts.Config.Resources
-	if layout == ResourcesBoth || layout == ResourcesFiles {
-		for _, r := range v.Resources {
+	for _, r := range v.Resources {
+		// The licence file is served loose in every layout: the CDAP UI's
+		// deploy wizard fetches it by the name spec.json gives.
+		if layout == ResourcesBoth || layout == ResourcesFiles || r == v.Spec.License {
 			if err := copyOne(r, true); err != nil {
 				return nil, err
 			}

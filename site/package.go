@@ -34,10 +34,10 @@ type versionView struct {
 }
 
 type license struct {
-	Name string // the license or licenseInfo name; "" when neither
-	Code string // the license field, when licenseInfo names it differently
-	URL  string // licenseInfo.url
-	File string // license.txt, from the page; "" when absent
+	Name     string // licenseInfo.name
+	URL      string // licenseInfo.url
+	File     string // the licence file, from the page; "" when absent
+	FileName string // its name
 }
 
 // fileView is one served file of a version.
@@ -94,15 +94,16 @@ func (m *model) versionView(v *version, c *card, root string) versionView {
 	if v.Description != c.Description {
 		vv.Note = v.Description
 	}
-	vv.License = license{Name: v.License}
+	// license names the licence file (the CDAP UI fetches it);
+	// licenseInfo names the licence.
 	if li := v.LicenseInfo; li != nil {
 		vv.License.Name, vv.License.URL = li.Name, li.URL
-		if v.License != "" && v.License != li.Name {
-			vv.License.Code = v.License
-		}
 	}
-	if _, ok := v.Files["license.txt"]; ok {
-		vv.License.File = root + fileHref(s.API, v.Name, v.Version, "license.txt")
+	for _, name := range []string{v.License, "license.txt"} {
+		if _, ok := v.Files[name]; ok && name != "" {
+			vv.License.File, vv.License.FileName = root+fileHref(s.API, v.Name, v.Version, name), name
+			break
+		}
 	}
 	if v.Spec != nil {
 		for _, a := range v.Spec.Actions {

@@ -73,7 +73,19 @@ func exampleData(t testing.TB) site.Data {
 	for _, pv := range cfg.ProductVersions {
 		d.ProductVersions = append(d.ProductVersions, pv.String())
 	}
+	// The site shows every version, deprecated ones (deprecated.json) marked.
+	var deprecated []catalog.Entry
 	readJSON(t, filepath.Join(api, "packages.json"), &d.Entries)
+	readJSON(t, filepath.Join(api, "deprecated.json"), &deprecated)
+	d.Entries = append(d.Entries, deprecated...)
+	for i := range d.Entries {
+		v, err := schema.ParseVersion(d.Entries[i].Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Entries[i].SemVer = v.Semver()
+	}
+	catalog.Sort(d.Entries)
 	readJSON(t, filepath.Join(api, "categories.json"), &d.Categories)
 	for _, e := range d.Entries {
 		file := filepath.Join(api, "packages", e.Name, e.Version, "spec.json")
@@ -237,7 +249,7 @@ func TestExample(t *testing.T) {
 		`<dd>CDAP 6.5.0, 6.8.0<br><span class="muted">&gt;= 6.5.0 and &lt; 7.0.0-SNAPSHOT</span> <code class="muted">[6.5.0,7.0.0-SNAPSHOT)</code></dd>`,
 		`<strong>Deprecated:</strong> superseded by 1.1.0; use that`,
 		`Deploy plugin artifact <code>demo-transform</code> 1.1.0 from <code>demo-transform-1.1.0.jar</code> (config <code>demo-transform-1.1.0.json</code>), user scope`,
-		`<a href="https://www.apache.org/licenses/LICENSE-2.0" rel="noopener noreferrer">Apache License 2.0</a> (Apache-2.0) · <a href="../../v1/packages/hydrator-plugin-demo-transform/1.1.0/license.txt">license.txt</a>`,
+		`<a href="https://www.apache.org/licenses/LICENSE-2.0" rel="noopener noreferrer">Apache License 2.0</a> · <a href="../../v1/packages/hydrator-plugin-demo-transform/1.1.0/license.txt">license.txt</a>`,
 		`href="../../v1/packages/hydrator-plugin-demo-transform/1.1.0/archive.zip" download`,
 		`href="../../v1/packages/hydrator-plugin-demo-transform/1.1.0/archive.zip.asc" download`,
 		`curl -O https://market-dev.github.io/market/v1/packages/hydrator-plugin-demo-transform/1.1.0/archive.zip -O https://market-dev.github.io/market/v1/packages/hydrator-plugin-demo-transform/1.1.0/archive.zip.asc`,
