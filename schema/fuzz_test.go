@@ -21,7 +21,8 @@ import (
 )
 
 // The fuzz targets below are seeded from the package's own test data: the
-// string literals of version_test.go (its version and range tables), the
+// string literals of version_test.go and cdaprange_test.go (their version
+// and range tables), the
 // version folders and spec.json files of ../packages, and the spec.json
 // sections of testdata/spec/*.txtar. Run one with, e.g.,
 //
@@ -69,8 +70,9 @@ func fuzzSpecs(tb testing.TB) [][]byte {
 }
 
 // fuzzStrings returns candidate versions and ranges: every string literal of
-// version_test.go, every version folder name under ../packages, and every
-// short JSON string in the seed specs (cdapVersion, version arguments, …).
+// version_test.go and cdaprange_test.go, every version folder name under
+// ../packages, and every short JSON string in the seed specs (cdapVersion,
+// version arguments, …).
 func fuzzStrings(tb testing.TB) []string {
 	tb.Helper()
 	seen := map[string]bool{}
@@ -81,18 +83,20 @@ func fuzzStrings(tb testing.TB) []string {
 			out = append(out, s)
 		}
 	}
-	file, err := parser.ParseFile(token.NewFileSet(), "version_test.go", nil, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ast.Inspect(file, func(n ast.Node) bool {
-		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-			if s, err := strconv.Unquote(lit.Value); err == nil {
-				add(s)
-			}
+	for _, name := range []string{"version_test.go", "cdaprange_test.go"} {
+		file, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+		if err != nil {
+			tb.Fatal(err)
 		}
-		return true
-	})
+		ast.Inspect(file, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					add(s)
+				}
+			}
+			return true
+		})
+	}
 	dirs, err := filepath.Glob("../packages/*/*")
 	if err != nil {
 		tb.Fatal(err)
@@ -233,6 +237,64 @@ func FuzzParseRange(f *testing.F) {
 			t.Fatalf("%q contains its upper bound %s = %v, want %v", s, r.hi, r.Contains(*r.hi), r.hiIncl)
 		}
 	})
+}
+
+// FuzzParseCDAPRange: ParseCDAPRange never panics, and accepts exactly the
+// ranges both CDAP readers accept (the models of cdapmodel_test.go), less
+// those our own rules refuse: a bound outside our version grammar, a bound
+// the two readers trim differently, a range empty in our order. What it
+// accepts, ParseRange reads the same; what it suggests, it accepts.
+func FuzzParseCDAPRange(f *testing.F) {
+	for _, s := range fuzzStrings(f) {
+		f.Add(s)
+	}
+	probes := fuzzProbeVersions(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseCDAPRange(s)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatalf("ParseCDAPRange(%q): empty error", s)
+			}
+			checkSuggestion(t, s, err)
+		}
+		jr, jerr := javaParseRange(s)
+		ui := uiVerdict(s)
+		if err == nil {
+			if jerr != nil || ui != "ok" {
+				t.Fatalf("ParseCDAPRange(%q) accepted it, but the backend says %v and the UI %s", s, jerr, ui)
+			}
+			lenient, err := ParseRange(s)
+			if err != nil {
+				t.Fatalf("ParseCDAPRange(%q) accepted it, ParseRange refuses it: %v", s, err)
+			}
+			for _, p := range probes {
+				if a, b := r.Contains(p), lenient.Contains(p); a != b {
+					t.Fatalf("%q contains %s = %v, but ParseRange says %v", s, p, a, b)
+				}
+			}
+			return
+		}
+		if jerr == nil && ui == "ok" && isRangeStart(s) && fuzzOwnRulesAccept(s, jr) {
+			t.Fatalf("both CDAP readers and our rules accept %q, ParseCDAPRange refuses it: %v", s, err)
+		}
+	})
+}
+
+// fuzzOwnRulesAccept reports whether a range the backend parsed as jr
+// passes the rules we add: bounds of our version grammar, padded only with
+// what both readers trim, in an order that leaves the range non-empty.
+func fuzzOwnRulesAccept(s string, jr javaRange) bool {
+	for _, raw := range []string{jr.rawLo, jr.rawHi} {
+		both := strings.TrimFunc(raw, cdapSpace)
+		if both != javaTrim(raw) || both != jsTrim(js(raw)).String() {
+			return false
+		}
+		if _, err := ParseVersion(both); err != nil {
+			return false
+		}
+	}
+	_, err := ParseRange(s)
+	return err == nil
 }
 
 // FuzzParseSpec: Parse never panics; it returns a spec or at least one

@@ -15,6 +15,12 @@ type Range struct {
 
 // ParseRange parses interval notation. It refuses ranges that no version
 // can satisfy: inverted ([6.0.0,5.0.0)) and empty ([x,x), (x,x]) ones.
+//
+// It is the lenient grammar of queries (market fetch NAME@RANGE) and of
+// reading catalogs written before ParseCDAPRange: it also takes open
+// bounds, [x], and spaces around the range, which CDAP refuses. A spec's
+// cdapVersion and artifact ranges are checked with ParseCDAPRange, and
+// every range that accepts, this accepts with the same meaning.
 func ParseRange(s string) (Range, error) {
 	r := Range{raw: s}
 	t := strings.TrimSpace(s)

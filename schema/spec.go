@@ -253,7 +253,7 @@ func parse(file string, data []byte, now time.Time, checked bool) (*Spec, proble
 
 func (s *Spec) check(file string, now time.Time, probs *problem.List) {
 	if s.CDAPVersion != "" {
-		r, err := ParseRange(s.CDAPVersion)
+		r, err := ParseCDAPRange(s.CDAPVersion)
 		if err != nil {
 			probs.Add(file, "/cdapVersion", "%v", err)
 		} else {
@@ -280,7 +280,7 @@ func (s *Spec) check(file string, now time.Time, probs *problem.List) {
 			if arg.Name == "artifact" {
 				var art struct{ Version string }
 				if json.Unmarshal(arg.Value, &art) == nil && art.Version != "" {
-					checkVersionOrRange(file, fmt.Sprintf("/actions/%d/arguments/%d/value/version", i, j), art.Version, probs)
+					checkArtifactVersion(file, fmt.Sprintf("/actions/%d/arguments/%d/value/version", i, j), art.Version, probs)
 				}
 			}
 		}
@@ -319,17 +319,32 @@ func checkURL(file, ptr, u string, probs *problem.List) {
 	}
 }
 
-// checkVersionOrRange accepts a version (1.2.0) or a range ([1.0.0,2.0.0)).
-func checkVersionOrRange(file, ptr, s string, probs *problem.List) {
-	if strings.HasPrefix(strings.TrimSpace(s), "[") || strings.HasPrefix(strings.TrimSpace(s), "(") {
-		if _, err := ParseRange(s); err != nil {
+// checkArtifactVersion accepts an artifact version as CDAP reads one: a
+// range, when it starts with [ or ( (checked as a cdapVersion is), or else
+// exactly one version. The backend reads a bare version as exactly that
+// one, and the pipeline UI's artifact check (_checkVersionIsInRange) takes
+// a value without a bracket as a version to compare for equality, so unlike
+// a cdapVersion a bare version is fine here.
+func checkArtifactVersion(file, ptr, s string, probs *problem.List) {
+	t := strings.TrimFunc(s, unicode.IsSpace)
+	switch {
+	case isRangeStart(t):
+		if _, err := ParseCDAPRange(s); err != nil {
 			probs.Add(file, ptr, "%v", err)
 		}
-		return
+	case t != s && acceptedVersion(t):
+		probs.Add(file, ptr, "%q has spaces around it: CDAP reads it as a version only without them; remove the spaces: %q", s, t)
+	default:
+		if _, err := ParseVersion(s); err != nil {
+			probs.Add(file, ptr, "%v", err)
+		}
 	}
-	if _, err := ParseVersion(s); err != nil {
-		probs.Add(file, ptr, "%v", err)
-	}
+}
+
+// acceptedVersion reports whether s is a version of our grammar.
+func acceptedVersion(s string) bool {
+	_, err := ParseVersion(s)
+	return err == nil
 }
 
 // CheckFileName returns why name cannot be a file of a version folder, or "".
