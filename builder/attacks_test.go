@@ -20,7 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/problem"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // TestAttacks runs the attack catalogue, testdata/attacks/*.txtar: one

@@ -26,10 +26,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/market-dev/market/builder/archive"
-	"github.com/market-dev/market/builder/catalog"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 	"github.com/market-dev/market/site"
 )
 
@@ -658,7 +658,7 @@ func (b *build) catalogs() error {
 	if err := writeBytes(filepath.Join(b.dir, ".nojekyll"), nil); err != nil {
 		return err
 	}
-	if err := writeBytes(filepath.Join(b.dir, TreeMarker, catalog.TreeFile), catalog.Tree{Format: FormatVersion, API: cfg.API}.Encode()); err != nil {
+	if err := writeBytes(filepath.Join(b.dir, catalog.TreeMarker, catalog.TreeFile), catalog.Tree{Format: FormatVersion, API: cfg.API}.Encode()); err != nil {
 		return err
 	}
 	// The site is rendered from the catalog, the specs, the configuration
@@ -748,7 +748,7 @@ func (b *build) siteData() site.Data {
 // previous tree's instead, writing nothing.
 func (b *build) sitePage(name string, data []byte) error {
 	rel := filepath.FromSlash(name)
-	if !filepath.IsLocal(rel) || strings.HasPrefix(rel, b.opts.Config.API+string(filepath.Separator)) || strings.HasPrefix(rel, TreeMarker) {
+	if !filepath.IsLocal(rel) || strings.HasPrefix(rel, b.opts.Config.API+string(filepath.Separator)) || strings.HasPrefix(rel, catalog.TreeMarker) {
 		return fmt.Errorf("site page %q is outside the site", name)
 	}
 	b.pages[rel] = true

@@ -18,10 +18,10 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/client"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
 
 const (
@@ -173,7 +173,7 @@ func checkTreeLayout(t *testing.T, out, api, pubKey, layout string) {
 	keyring := dearmor(t, pubKey)
 	var sigs, archives int
 	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && p == filepath.Join(out, builder.TreeMarker) {
+		if err == nil && d.IsDir() && p == filepath.Join(out, catalog.TreeMarker) {
 			return filepath.SkipDir // bookkeeping, never served
 		}
 		if err != nil || d.IsDir() {
@@ -340,7 +340,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && p == filepath.Join(dir, builder.TreeMarker, builder.SpareDir) {
+		if err == nil && d.IsDir() && p == filepath.Join(dir, catalog.TreeMarker, builder.SpareDir) {
 			return filepath.SkipDir // the tree a build replaced, kept to start the next from: not part of the tree
 		}
 		if err != nil || d.IsDir() {

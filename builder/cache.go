@@ -15,13 +15,13 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // CacheFile is where a tree remembers how each version folder was built, so
 // the next build can reuse what did not change. It is bookkeeping inside
-// TreeMarker, never part of the served API.
+// catalog.TreeMarker, never part of the served API.
 const CacheFile = "cache.json"
 
 // cache is the build record of a tree. Sum is the SHA-256 of the JSON of
@@ -90,7 +90,7 @@ func (a fileState) sameFile(b fileState) bool {
 // The file is a header line {"format", "sum"} and then the versions as
 // JSON; sum is the SHA-256 of those bytes.
 func loadCache(out string) (*cache, string) {
-	data, err := os.ReadFile(filepath.Join(out, TreeMarker, CacheFile))
+	data, err := os.ReadFile(filepath.Join(out, catalog.TreeMarker, CacheFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ""
 	}
@@ -126,7 +126,7 @@ func (c *cache) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeBytes(filepath.Join(dir, TreeMarker, CacheFile), slices.Concat(head, []byte("\n"), body, []byte("\n")))
+	return writeBytes(filepath.Join(dir, catalog.TreeMarker, CacheFile), slices.Concat(head, []byte("\n"), body, []byte("\n")))
 }
 
 // checked returns c when its files were checked under the rules in force,
@@ -272,7 +272,7 @@ func intact(prevDir string, prev *cachedVersion) bool {
 // bookkeeping folder.
 func sameTopLevel(dir, old, api string, pages map[string]bool) (bool, error) {
 	skip := func(rel string) bool {
-		return rel == TreeMarker || rel == filepath.Join(api, "packages")
+		return rel == catalog.TreeMarker || rel == filepath.Join(api, "packages")
 	}
 	listed := map[string]bool{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {

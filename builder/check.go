@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // ValidateVersion checks one version folder, packages/<name>/<version>,
@@ -41,8 +41,8 @@ func ValidateVersion(opts Options, folder string) (*Tree, error) {
 	t := &Tree{Dir: opts.Packages}
 	var all problem.List
 	s := scanner{root: root, dir: opts.Packages, cfg: opts.Config, now: opts.Now, probs: &all}
-	if !nameRE.MatchString(name) || len(name) > MaxNameLength {
-		all.Add(filepath.Join(opts.Packages, name), "", "package name %q is not allowed: want [A-Za-z0-9][A-Za-z0-9._-]*, at most %d bytes (MaxNameLength)", name, MaxNameLength)
+	if err := schema.CheckPackageName(name); err != nil {
+		all.Add(filepath.Join(opts.Packages, name), "", "%v", err)
 	}
 	for _, v := range s.pkg(name) {
 		if v.Version.String() == ver {

@@ -11,8 +11,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // DefaultTitle names a marketplace whose market.yaml sets no title: on the

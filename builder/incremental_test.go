@@ -12,8 +12,9 @@ import (
 	"testing"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // copyExamples copies the example packages (and market.yaml) into a new
@@ -76,7 +77,7 @@ func servedFiles(t *testing.T, out string) map[string]string {
 	m := map[string]string{}
 	for p, sum := range snapshot(t, out) {
 		rel, _ := filepath.Rel(out, p)
-		if strings.HasSuffix(rel, ".asc") && filepath.Base(rel) != "keys.asc" || strings.HasPrefix(rel, builder.TreeMarker) {
+		if strings.HasSuffix(rel, ".asc") && filepath.Base(rel) != "keys.asc" || strings.HasPrefix(rel, catalog.TreeMarker) {
 			continue
 		}
 		m[rel] = sum
@@ -124,8 +125,8 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	}
 	// Nothing changed, so nothing was replaced: the same files, the same inodes.
 	after := snapshot(t, inc)
-	delete(before, filepath.Join(inc, builder.TreeMarker, builder.CacheFile))
-	delete(after, filepath.Join(inc, builder.TreeMarker, builder.CacheFile))
+	delete(before, filepath.Join(inc, catalog.TreeMarker, builder.CacheFile))
+	delete(after, filepath.Join(inc, catalog.TreeMarker, builder.CacheFile))
 	if !mapsEqual(before, after) || inodeOf(t, filepath.Join(inc, "v1", "packages.json")) != inode {
 		t.Error("a no-change rebuild rewrote the tree")
 	}
@@ -175,12 +176,12 @@ func TestInvalidation(t *testing.T) {
 			os.WriteFile(p, []byte("not the archive"), 0o644)
 		}, demo, []string{"jdbc-driver-demo-sql@1.0.0"}, ""},
 		{"tampered cache", func(t *testing.T, repo, out string) {
-			p := filepath.Join(out, builder.TreeMarker, builder.CacheFile)
+			p := filepath.Join(out, catalog.TreeMarker, builder.CacheFile)
 			data, _ := os.ReadFile(p)
 			os.WriteFile(p, []byte(strings.Replace(string(data), `"sha256":"`, `"sha256":"0`, 1)), 0o644)
 		}, demo, nil, "checksum does not match"},
 		{"truncated cache", func(t *testing.T, repo, out string) {
-			p := filepath.Join(out, builder.TreeMarker, builder.CacheFile)
+			p := filepath.Join(out, catalog.TreeMarker, builder.CacheFile)
 			data, _ := os.ReadFile(p)
 			os.WriteFile(p, data[:len(data)/2], 0o644)
 		}, demo, nil, "checksum does not match"},
@@ -311,7 +312,7 @@ func TestSpareTree(t *testing.T) {
 	if r := build(); r.Recycled != 0 { // B: its spare is A
 		t.Errorf("first rebuild recycled %d versions; there was no spare", r.Recycled)
 	}
-	if _, err := os.Stat(filepath.Join(out, builder.TreeMarker, builder.SpareDir, "v1", "packages.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, catalog.TreeMarker, builder.SpareDir, "v1", "packages.json")); err != nil {
 		t.Fatalf("no spare tree after a rebuild: %v", err)
 	}
 	// C changes another version: every version but the two changed since A
@@ -324,7 +325,7 @@ func TestSpareTree(t *testing.T) {
 	write(t, sql, strings.Replace(string(data), `"label": "`, `"label": "New `, 1))
 	// Slip a file into the spare and damage one of its archives: neither
 	// may reach the tree.
-	spare := filepath.Join(out, builder.TreeMarker, builder.SpareDir, "v1", "packages")
+	spare := filepath.Join(out, catalog.TreeMarker, builder.SpareDir, "v1", "packages")
 	write(t, filepath.Join(spare, "app-demo-word-count", "1.0.0", "evil.txt"), "slipped in")
 	zip := filepath.Join(spare, "pipeline-demo-log-cleanup", "1.0.0", "archive.zip")
 	os.Remove(zip) // a new file, not the live tree's inode

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/client"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // TestResourceLayouts builds the examples in each layout and checks which

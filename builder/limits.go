@@ -5,7 +5,7 @@ package builder
 // never deeper than packages/<name>/<version>/<file>: subfolders of a version
 // folder are refused, so there is no depth to bound. Spec size and nesting
 // are schema.MaxSpecSize and schema.MaxJSONDepth, files per version folder
-// archive.MaxFiles, name lengths MaxNameLength and schema.MaxFileNameLength.
+// archive.MaxFiles, name lengths schema.MaxNameLength and schema.MaxFileNameLength.
 const (
 	// MaxFileSize is the largest file a version folder may hold.
 	MaxFileSize = 4 << 30

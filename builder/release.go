@@ -13,8 +13,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // ReleaseOptions ask for a signed release.json (catalog.Release): a serial
@@ -30,9 +30,6 @@ type ReleaseOptions struct {
 	// one exceeds; nil takes the one in the output directory, if any.
 	Previous *catalog.Release
 }
-
-// MaxReleaseSize bounds release.json and the catalogs' total listing in it.
-const MaxReleaseSize = 1 << 20
 
 // releaseFiles lists what release.json covers, relative to the API folder:
 // packages.json, deprecated.json, categories.json, metadata.json, keys.asc
@@ -73,7 +70,7 @@ func releaseFiles(api string) (catalog.Files, error) {
 // one gives nil, and one that cannot be read is an error, so a serial is
 // never silently restarted.
 func readRelease(api string) (*catalog.Release, error) {
-	data, err := readLimited(filepath.Join(api, catalog.ReleaseFile), MaxReleaseSize)
+	data, err := readLimited(filepath.Join(api, catalog.ReleaseFile), catalog.MaxReleaseSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -190,7 +187,7 @@ func Resign(opts ResignOptions) (*catalog.Release, error) {
 
 // treeAPI reads a built tree's marker: the name of its API folder.
 func treeAPI(out string) (string, error) {
-	data, err := readLimited(filepath.Join(out, TreeMarker, catalog.TreeFile), 4096)
+	data, err := readLimited(filepath.Join(out, catalog.TreeMarker, catalog.TreeFile), 4096)
 	if err != nil {
 		return "", &ConfigError{out, fmt.Errorf("not a tree market built: %v", err)}
 	}
@@ -213,7 +210,7 @@ func linkTree(src, dst string) error {
 		}
 		target := filepath.Join(dst, rel)
 		switch {
-		case rel == filepath.Join(TreeMarker, SpareDir):
+		case rel == filepath.Join(catalog.TreeMarker, SpareDir):
 			return filepath.SkipDir // the spare is not part of the tree
 		case d.IsDir():
 			if rel == "." {

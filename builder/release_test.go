@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 func readRelease(t *testing.T, out string) *catalog.Release {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -25,13 +24,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/market-dev/market/builder/archive"
-	"github.com/market-dev/market/builder/catalog"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
-
-// MaxNameLength is the longest package name accepted, in bytes.
-const MaxNameLength = 128
 
 // Names a version folder may hold beside its resources.
 const (
@@ -42,8 +38,6 @@ const (
 
 // IconFiles are the icon names a version folder may hold, at most one of them.
 var IconFiles = []string{"icon.png", "icon.jpg", "icon.svg"}
-
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // Version is one valid version folder, ready to build.
 type Version struct {
@@ -105,8 +99,8 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, prev *cache) (*T
 		if clash[name] {
 			continue
 		}
-		if !nameRE.MatchString(name) || len(name) > MaxNameLength {
-			s.probs.Add(filepath.Join(dir, name), "", "package name %q is not allowed: want [A-Za-z0-9][A-Za-z0-9._-]*, at most %d bytes (MaxNameLength)", name, MaxNameLength)
+		if err := schema.CheckPackageName(name); err != nil {
+			s.probs.Add(filepath.Join(dir, name), "", "%v", err)
 			continue
 		}
 		g.Go(func() error {

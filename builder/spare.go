@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // SpareDir is where a tree keeps the tree it replaced, inside its
@@ -22,7 +24,7 @@ const SpareDir = "spare"
 // folder, an intact cache) to dst, beside out, and returns its cache; nil,
 // having discarded any spare, otherwise.
 func claimSpare(out, api, dst string) *cache {
-	spare := filepath.Join(out, TreeMarker, SpareDir)
+	spare := filepath.Join(out, catalog.TreeMarker, SpareDir)
 	if _, err := os.Lstat(spare); err != nil {
 		return nil
 	}
@@ -45,10 +47,10 @@ func claimSpare(out, api, dst string) *cache {
 // keepSpare makes old, the tree just replaced, the spare of out. A spare
 // it still holds is dropped, so spares never nest.
 func keepSpare(old, out string) error {
-	if err := os.RemoveAll(filepath.Join(old, TreeMarker, SpareDir)); err != nil {
+	if err := os.RemoveAll(filepath.Join(old, catalog.TreeMarker, SpareDir)); err != nil {
 		return err
 	}
-	return os.Rename(old, filepath.Join(out, TreeMarker, SpareDir))
+	return os.Rename(old, filepath.Join(out, catalog.TreeMarker, SpareDir))
 }
 
 // recycle readies a claimed spare at b.dir to become the new tree: what a
@@ -68,7 +70,7 @@ func (b *build) recycle() error {
 			}
 		}
 	}
-	if err := os.RemoveAll(filepath.Join(b.dir, TreeMarker)); err != nil {
+	if err := os.RemoveAll(filepath.Join(b.dir, catalog.TreeMarker)); err != nil {
 		return err
 	}
 	want := map[string]bool{}
@@ -143,7 +145,7 @@ func (b *build) pruneSite() error {
 		if err != nil {
 			return err
 		}
-		if p == api || p == filepath.Join(b.dir, TreeMarker) {
+		if p == api || p == filepath.Join(b.dir, catalog.TreeMarker) {
 			return filepath.SkipDir
 		}
 		rel, _ := filepath.Rel(b.dir, p)

@@ -12,12 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/schema/catalog"
 )
-
-// TreeMarker is the folder every built tree carries, so a build never
-// replaces a directory it did not make.
-const TreeMarker = catalog.TreeMarker
 
 // newTemp makes the directory a build writes into: a hidden sibling of out,
 // on the same file system so the final swap is a rename.
@@ -28,8 +24,8 @@ func newTemp(out string) (string, error) {
 			return "", &ConfigError{out, fmt.Errorf("the output path exists and is not a directory")}
 		}
 		if empty, _ := isEmpty(out); !empty {
-			if _, err := os.Stat(filepath.Join(out, TreeMarker)); err != nil {
-				return "", &ConfigError{out, fmt.Errorf("refusing to replace a directory market did not build (no %s inside); remove it or choose another --out", TreeMarker)}
+			if _, err := os.Stat(filepath.Join(out, catalog.TreeMarker)); err != nil {
+				return "", &ConfigError{out, fmt.Errorf("refusing to replace a directory market did not build (no %s inside); remove it or choose another --out", catalog.TreeMarker)}
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {

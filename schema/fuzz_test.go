@@ -17,7 +17,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/txtar"
 
-	"github.com/market-dev/market/builder/problem"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // The fuzz targets below are seeded from the package's own test data: the

@@ -23,7 +23,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
-	"github.com/market-dev/market/builder/problem"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // SpecSchema is the JSON Schema 2020-12 document for spec.json version 1.0.

@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // model is Data arranged the way the pages show it: packages with their
@@ -137,8 +137,8 @@ func newModel(d Data) (*model, error) {
 			j++
 		}
 		name := d.Entries[i].Name
-		if !nameRE.MatchString(name) {
-			return nil, fmt.Errorf("site: package name %q is not [A-Za-z0-9][A-Za-z0-9._-]*", name)
+		if err := schema.CheckPackageName(name); err != nil {
+			return nil, fmt.Errorf("site: %v", err)
 		}
 		if len(m.packages) > 0 && m.packages[len(m.packages)-1].Name >= name {
 			return nil, fmt.Errorf("site: entries are not sorted by name: %q after %q", name, m.packages[len(m.packages)-1].Name)
@@ -177,7 +177,7 @@ func newModel(d Data) (*model, error) {
 }
 
 func newVersion(e catalog.Entry, spec *schema.Spec, pvs []schema.Version) (*version, error) {
-	if !nameRE.MatchString(e.Version) {
+	if _, err := schema.ParseVersion(e.Version); err != nil {
 		return nil, fmt.Errorf("site: %s: version %q is not a path segment", e.Name, e.Version)
 	}
 	v := &version{Entry: e, Spec: spec}

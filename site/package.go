@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // versionView is one version's section of a package page.

@@ -28,14 +28,13 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 //go:embed templates/*.html
@@ -89,8 +88,6 @@ const SiteURL = "THIS_SITE_URL"
 // Reserved are the top-level names the site writes; an API segment that
 // equals one of them (in any case) would mix the site into the API tree.
 var Reserved = []string{IndexPage, NotFoundPage, SearchIndex, AssetsDir, PackagesDir, CategoriesDir}
-
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // pages are the page templates, each a clone of the shared layout and
 // partials with its own "content".

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/sign"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
 	"github.com/market-dev/market/site"
 )
 

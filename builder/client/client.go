@@ -21,27 +21,18 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/sign"
-	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
 )
 
-// Limits on what the client reads. A marketplace that serves more is refused
-// with ErrTooLarge: a hostile server cannot make a client read forever.
+// Limits on what the client reads beyond the catalog's (catalog.MaxCatalogSize
+// and the others). A marketplace that serves more is refused with
+// ErrTooLarge: a hostile server cannot make a client read forever.
 const (
-	// MaxCatalogSize bounds packages.json and each product catalog.
-	MaxCatalogSize = 64 << 20
-	// MaxSignatureSize bounds an armored detached signature.
-	MaxSignatureSize = 64 << 10
-	// MaxKeysSize bounds keys.asc.
-	MaxKeysSize = 1 << 20
-	// MaxReleaseSize bounds release.json.
-	MaxReleaseSize = 1 << 20
 	// DefaultMaxFileSize bounds any one file of a version by default.
 	DefaultMaxFileSize = 2 << 30
 	// DefaultMaxExtractSize bounds the bytes an archive may extract to.
@@ -187,7 +178,7 @@ func (m *Market) getSigned(ctx context.Context, rel string, limit int64) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	sig, err := get(ctx, m.src, rel+".asc", MaxSignatureSize)
+	sig, err := get(ctx, m.src, rel+".asc", catalog.MaxSignatureSize)
 	if errors.Is(err, ErrNotFound) {
 		return nil, errorf(rel+".asc", ErrBadSignature, "the signature is missing")
 	}
@@ -203,7 +194,7 @@ func (m *Market) getSigned(ctx context.Context, rel string, limit int64) ([]byte
 func (m *Market) load(ctx context.Context) error {
 	now := m.opts.Now()
 	relPath := m.rel(catalog.ReleaseFile)
-	raw, err := m.getSigned(ctx, relPath, MaxReleaseSize)
+	raw, err := m.getSigned(ctx, relPath, catalog.MaxReleaseSize)
 	switch {
 	case errors.Is(err, ErrNotFound) && !errors.Is(err, ErrBadSignature):
 		if m.opts.RequireRelease {
@@ -233,7 +224,7 @@ func (m *Market) load(ctx context.Context) error {
 	}
 
 	catPath := m.rel("packages.json")
-	data, err := m.getSigned(ctx, catPath, MaxCatalogSize)
+	data, err := m.getSigned(ctx, catPath, catalog.MaxCatalogSize)
 	if err != nil {
 		return err
 	}
@@ -264,48 +255,13 @@ func checkDigest(rel string, data []byte, want catalog.File) error {
 	return nil
 }
 
-// parseCatalog reads packages.json, checking every entry enough that the
-// client can trust its names and digests as paths and checks.
+// parseCatalog reads a catalog (catalog.Parse) as a client error.
 func parseCatalog(rel string, data []byte) ([]catalog.Entry, error) {
-	var entries []catalog.Entry
-	if err := json.Unmarshal(data, &entries); err != nil {
+	entries, err := catalog.Parse(data)
+	if err != nil {
 		return nil, &Error{Path: rel, Kind: ErrMalformed, Err: err}
 	}
-	seen := map[string]bool{}
-	for i := range entries {
-		e := &entries[i]
-		if err := checkEntry(e); err != nil {
-			return nil, errorf(rel, ErrMalformed, "entry %d: %v", i, err)
-		}
-		if seen[e.Name+"@"+e.Version] {
-			return nil, errorf(rel, ErrMalformed, "entry %d: %s@%s is listed twice", i, e.Name, e.Version)
-		}
-		seen[e.Name+"@"+e.Version] = true
-	}
 	return entries, nil
-}
-
-func checkEntry(e *catalog.Entry) error {
-	if schema.CheckFileName(e.Name) != "" || e.Name == "" {
-		return fmt.Errorf("package name %q is not a safe folder name", e.Name)
-	}
-	v, err := schema.ParseVersion(e.Version)
-	if err != nil {
-		return fmt.Errorf("%s: %v", e.Name, err)
-	}
-	e.SemVer = v.Semver()
-	for name, f := range e.Files {
-		if problem := schema.CheckFileName(name); problem != "" {
-			return fmt.Errorf("%s@%s: file name %q %s", e.Name, e.Version, name, problem)
-		}
-		if len(f.SHA256) != 64 || f.Size < 0 {
-			return fmt.Errorf("%s@%s: %s has no valid sha256 and size", e.Name, e.Version, name)
-		}
-		if _, err := hex.DecodeString(f.SHA256); err != nil || strings.ToLower(f.SHA256) != f.SHA256 {
-			return fmt.Errorf("%s@%s: %s has no valid sha256 (64 lower-case hex digits)", e.Name, e.Version, name)
-		}
-	}
-	return nil
 }
 
 // Packages returns every version the catalogs list, deprecated ones

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // withDeprecated reads the signed deprecated.json and returns the current
@@ -14,7 +14,7 @@ import (
 // its absence is an attack on the listing, reported as such.
 func (m *Market) withDeprecated(ctx context.Context, current []catalog.Entry) ([]catalog.Entry, error) {
 	rel := m.rel(catalog.DeprecatedFile)
-	data, err := m.getSigned(ctx, rel, MaxCatalogSize)
+	data, err := m.getSigned(ctx, rel, catalog.MaxCatalogSize)
 	recorded, listed := catalog.File{}, false
 	if m.release != nil {
 		recorded, listed = m.release.Files[catalog.DeprecatedFile]

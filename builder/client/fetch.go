@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // Fetch downloads one file of a version to dst, verified: its size and
@@ -69,7 +69,7 @@ func (m *Market) fetchVerified(ctx context.Context, rel string, want catalog.Fil
 	if !catalog.IsSigned(filepath.Base(rel)) {
 		return nil
 	}
-	sig, err := get(ctx, m.src, rel+".asc", MaxSignatureSize)
+	sig, err := get(ctx, m.src, rel+".asc", catalog.MaxSignatureSize)
 	if errors.Is(err, ErrNotFound) {
 		return errorf(rel+".asc", ErrBadSignature, "the signature is missing")
 	}

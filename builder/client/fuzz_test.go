@@ -19,9 +19,9 @@ import (
 	"testing"
 
 	"github.com/market-dev/market/builder/archive"
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/client"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // Run a target with, e.g.,

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // Query asks for a package: any version, one version, or a range.

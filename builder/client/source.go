@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // source reads the files of a marketplace: a directory or a base URL.

@@ -24,10 +24,10 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/client"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // The example packages the cases tamper with.
@@ -478,7 +478,7 @@ func tamperExpired(t *testing.T, f *fixture) {
 }
 
 // 14a. A server that streams packages.json forever: the client stops at
-// MaxCatalogSize.
+// catalog.MaxCatalogSize.
 func tamperEndlessCatalog(t *testing.T, f *fixture) {
 	srv := serve(t, copyTree(t, f.base), func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path != "/v1/packages.json" {

@@ -20,10 +20,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/market-dev/market/builder/catalog"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // VerifyOptions configure VerifyTree.
@@ -124,7 +124,7 @@ func (v *verifier) run(ctx context.Context) {
 	m := v.m
 	if v.opts.TrustTreeKeys {
 		rel := m.rel("keys.asc")
-		data, err := get(ctx, m.src, rel, MaxKeysSize)
+		data, err := get(ctx, m.src, rel, catalog.MaxKeysSize)
 		if err != nil {
 			v.addErr(rel, err)
 			return
@@ -144,7 +144,7 @@ func (v *verifier) run(ctx context.Context) {
 		return
 	}
 	v.release(ctx)
-	data := v.signed(ctx, m.rel("packages.json"), MaxCatalogSize)
+	data := v.signed(ctx, m.rel("packages.json"), catalog.MaxCatalogSize)
 	if data == nil {
 		return
 	}
@@ -190,7 +190,7 @@ func (v *verifier) release(ctx context.Context) {
 	if err != nil {
 		v.add(m.opts.StateFile, "%v", err)
 	}
-	raw, err := m.getSigned(ctx, rel, MaxReleaseSize)
+	raw, err := m.getSigned(ctx, rel, catalog.MaxReleaseSize)
 	if errors.Is(err, ErrNotFound) && !errors.Is(err, ErrBadSignature) {
 		if seen > 0 {
 			v.add(rel, "rollback: release serial %d was seen before, and now there is no release.json", seen)
@@ -228,7 +228,7 @@ func (v *verifier) release(ctx context.Context) {
 			v.add(rel, "names an unexpected file %q", name)
 			continue
 		}
-		data, err := get(ctx, m.src, frel, MaxCatalogSize)
+		data, err := get(ctx, m.src, frel, catalog.MaxCatalogSize)
 		if err != nil {
 			v.addErr(frel, err)
 			continue
@@ -274,7 +274,7 @@ func (v *verifier) productCatalogs(ctx context.Context) {
 	}
 	for _, name := range names {
 		rel := m.rel(name)
-		data := v.signed(ctx, rel, MaxCatalogSize)
+		data := v.signed(ctx, rel, catalog.MaxCatalogSize)
 		if data == nil {
 			continue
 		}
@@ -300,7 +300,7 @@ func (v *verifier) productCatalogs(ctx context.Context) {
 // its marketName to title the market's tab.
 func (v *verifier) metadata(ctx context.Context) {
 	rel := v.m.rel(catalog.MetadataFile)
-	data, err := get(ctx, v.m.src, rel, MaxCatalogSize)
+	data, err := get(ctx, v.m.src, rel, catalog.MaxCatalogSize)
 	if errors.Is(err, ErrNotFound) {
 		if v.m.release != nil {
 			if _, listed := v.m.release.Files[catalog.MetadataFile]; listed {
@@ -325,7 +325,7 @@ func (v *verifier) metadata(ctx context.Context) {
 func (v *verifier) categories(ctx context.Context) {
 	m := v.m
 	rel := m.rel("categories.json")
-	data, err := get(ctx, m.src, rel, MaxCatalogSize)
+	data, err := get(ctx, m.src, rel, catalog.MaxCatalogSize)
 	if err != nil {
 		v.addErr(rel, err)
 		return

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/publish"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // dirState maps every file under dir to its content.

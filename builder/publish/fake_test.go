@@ -26,6 +26,7 @@ import (
 	"github.com/market-dev/market/builder"
 	"github.com/market-dev/market/builder/publish"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 const (
@@ -306,7 +307,7 @@ func treeFiles(t testing.TB, dir string) map[string][]byte {
 	m := map[string][]byte{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
-			if err == nil && d.Name() == builder.TreeMarker {
+			if err == nil && d.Name() == catalog.TreeMarker {
 				return filepath.SkipDir
 			}
 			return err

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // SniffLen is how many leading bytes of a file ContentType looks at.

@@ -14,9 +14,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/market-dev/market/builder/catalog"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // Defaults of Options.
@@ -30,10 +30,6 @@ const (
 	// DefaultMaxBackoff bounds the wait between two attempts.
 	DefaultMaxBackoff = 20 * time.Second
 )
-
-// MaxSignatureSize bounds a published signature read back to check whether
-// it still signs the tree's file.
-const MaxSignatureSize = 64 << 10
 
 // Options say what to publish where.
 type Options struct {
@@ -489,7 +485,7 @@ func differs(r *remote, f *localFile) string {
 // stillValid says whether the published signature at rel verifies the
 // tree's (unchanged) file it signs.
 func (p *publisher) stillValid(ctx context.Context, rel string) (bool, error) {
-	sig, err := p.st.read(ctx, rel, MaxSignatureSize)
+	sig, err := p.st.read(ctx, rel, catalog.MaxSignatureSize)
 	if err != nil {
 		return false, fmt.Errorf("reading %s: %w", p.where(rel), err)
 	}

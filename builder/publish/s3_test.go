@@ -13,20 +13,21 @@ import (
 	"time"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/publish"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
 
 func TestPublishTreeMarkerMatchesBuilder(t *testing.T) {
 	// The build's bookkeeping folder is never published.
 	_, out := built(t)
-	if _, err := os.Stat(filepath.Join(out, builder.TreeMarker, "tree.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, catalog.TreeMarker, "tree.json")); err != nil {
 		t.Fatal(err)
 	}
 	f := newFakeS3(t)
 	f.mustPublish(out)
 	for _, k := range f.keys() {
-		if strings.HasPrefix(k, builder.TreeMarker) {
+		if strings.HasPrefix(k, catalog.TreeMarker) {
 			t.Errorf("%s published", k)
 		}
 	}

@@ -17,13 +17,10 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/market-dev/market/builder/catalog"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
-
-// treeMarker is the build's own folder: never published.
-const treeMarker = catalog.TreeMarker
 
 // localFile is one file of the tree to publish.
 type localFile struct {
@@ -52,9 +49,9 @@ func readTree(ctx context.Context, dir string, jobs int) (*tree, error) {
 	if dir == "" {
 		return nil, &ConfigError{"(tree)", errors.New("no tree to publish")}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, treeMarker, catalog.TreeFile))
+	data, err := os.ReadFile(filepath.Join(dir, catalog.TreeMarker, catalog.TreeFile))
 	if err != nil {
-		return nil, &ConfigError{dir, fmt.Errorf("not a tree market built (no %s/%s); run market build first", treeMarker, catalog.TreeFile)}
+		return nil, &ConfigError{dir, fmt.Errorf("not a tree market built (no %s/%s); run market build first", catalog.TreeMarker, catalog.TreeFile)}
 	}
 	marker, err := catalog.ParseTree(data)
 	if err != nil {
@@ -73,7 +70,7 @@ func readTree(ctx context.Context, dir string, jobs int) (*tree, error) {
 		if err != nil {
 			return err
 		}
-		if rel == treeMarker {
+		if rel == catalog.TreeMarker {
 			return filepath.SkipDir
 		}
 		if d.IsDir() {

@@ -13,16 +13,14 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // MaxClockSkew is how far past the verifier's clock a signature's creation
 // time may lie (the signer's clock may run a little ahead). A signature
 // dated later than now+MaxClockSkew is refused with ErrFutureSignature.
 const MaxClockSkew = 5 * time.Minute
-
-// MaxSignatureSize is the largest armored signature file Check reads: a
-// detached signature is a few hundred bytes, a served tree is not trusted.
-const MaxSignatureSize = 64 << 10
 
 // Why a signature is refused. Each wraps ErrBadSignature, so a caller that
 // does not care why can test errors.Is(err, ErrBadSignature) alone; the
@@ -106,12 +104,12 @@ func Check(keyring openpgp.KeyRing, message, signature io.Reader, now time.Time)
 	if block.Type != openpgp.SignatureType {
 		return nil, fmt.Errorf("%w: armor holds %q, not a signature", ErrBadSignature, block.Type)
 	}
-	body, err := io.ReadAll(io.LimitReader(block.Body, MaxSignatureSize+1))
+	body, err := io.ReadAll(io.LimitReader(block.Body, catalog.MaxSignatureSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad armor: %v", ErrBadSignature, err)
 	}
-	if len(body) > MaxSignatureSize {
-		return nil, fmt.Errorf("%w: larger than %d bytes (MaxSignatureSize)", ErrBadSignature, MaxSignatureSize)
+	if len(body) > catalog.MaxSignatureSize {
+		return nil, fmt.Errorf("%w: larger than %d bytes (catalog.MaxSignatureSize)", ErrBadSignature, catalog.MaxSignatureSize)
 	}
 	sig, issuers, err := pickSignature(keyring, body)
 	if err != nil {

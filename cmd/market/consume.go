@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/builder/client"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // consumerFlags are what verify and fetch share: whom to trust, and what

@@ -21,6 +21,7 @@ import (
 	"github.com/market-dev/market/builder"
 	"github.com/market-dev/market/builder/client"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // crashHooks arms builder.StepHook in a market process started by a test:
@@ -100,7 +101,7 @@ func tree(t *testing.T, dir string, skip func(rel string) bool) map[string]strin
 	t.Helper()
 	m := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && p == filepath.Join(dir, builder.TreeMarker, builder.SpareDir) {
+		if err == nil && d.IsDir() && p == filepath.Join(dir, catalog.TreeMarker, builder.SpareDir) {
 			return filepath.SkipDir // the tree a build replaced: bookkeeping, not part of the tree
 		}
 		if err != nil || d.IsDir() {
@@ -123,7 +124,7 @@ func tree(t *testing.T, dir string, skip func(rel string) bool) map[string]strin
 
 // served skips signatures (salted) and bookkeeping: what two builds of one input share.
 func served(rel string) bool {
-	return strings.HasPrefix(rel, builder.TreeMarker) || strings.HasSuffix(rel, ".asc") && filepath.Base(rel) != "keys.asc"
+	return strings.HasPrefix(rel, catalog.TreeMarker) || strings.HasSuffix(rel, ".asc") && filepath.Base(rel) != "keys.asc"
 }
 
 func equalMaps(a, b map[string]string) bool {

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/problem"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // JUnit XML, as CI systems (GitHub, GitLab, Jenkins) display test results:

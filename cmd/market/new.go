@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/catalog"
 	"github.com/market-dev/market/schema"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // newSpec is the spec.json market new writes, in the order a person reads it.
@@ -47,8 +47,8 @@ market validate --package packages/NAME/VERSION.
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, version := args[0], args[1]
-			if msg := schema.CheckFileName(name); msg != "" || strings.ContainsAny(name, " ") {
-				return usagef("package name %q is not allowed", name)
+			if err := schema.CheckPackageName(name); err != nil {
+				return usagef("%v", err)
 			}
 			if _, err := schema.ParseVersion(version); err != nil {
 				return usagef("version: %v", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/market-dev/market/builder"
 	"github.com/market-dev/market/builder/publish"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // publishFixture builds the example tree and starts an in-process S3
@@ -80,7 +81,7 @@ func TestPublishCommand(t *testing.T) {
 	tree, endpoint, backend := publishFixture(t)
 	files := 0
 	filepath.WalkDir(tree, func(p string, d os.DirEntry, err error) error {
-		if d.IsDir() && d.Name() == builder.TreeMarker {
+		if d.IsDir() && d.Name() == catalog.TreeMarker {
 			return filepath.SkipDir
 		}
 		if !d.IsDir() {

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // releaseFlags ask for a signed release.json.
@@ -45,7 +45,7 @@ func (r *releaseFlags) options(ctx context.Context) (*builder.ReleaseOptions, er
 	}
 	ro := &builder.ReleaseOptions{Valid: valid, Time: at}
 	if r.previous != "" {
-		data, err := readSource(ctx, r.previous, builder.MaxReleaseSize)
+		data, err := readSource(ctx, r.previous, catalog.MaxReleaseSize)
 		if err != nil {
 			return nil, usagef("--previous: %v", err)
 		}

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/problem"
 	"github.com/market-dev/market/builder/sign"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // Exit statuses, as documented in every command's help.

@@ -16,8 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/market-dev/market/builder"
 	"github.com/market-dev/market/builder/publish"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // shutdownGrace is how long serve lets requests in flight finish on Ctrl-C.
@@ -45,8 +45,8 @@ otherwise. Ctrl-C stops it.
 			if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 				return usagef("%s: not a directory", dir)
 			}
-			if info, err := os.Stat(filepath.Join(dir, builder.TreeMarker)); err != nil || !info.IsDir() {
-				return usagef("%s is not a tree market built (no %s folder inside); run market build first", dir, builder.TreeMarker)
+			if info, err := os.Stat(filepath.Join(dir, catalog.TreeMarker)); err != nil || !info.IsDir() {
+				return usagef("%s is not a tree market built (no %s folder inside); run market build first", dir, catalog.TreeMarker)
 			}
 			root, err := os.OpenRoot(dir)
 			if err != nil {

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // corpusDir is the CDAP Hub corpus, builder/testdata/cdap-hub.

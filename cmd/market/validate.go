@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/market-dev/market/builder"
-	"github.com/market-dev/market/builder/problem"
+	"github.com/market-dev/market/schema/problem"
 )
 
 func newValidate() *cobra.Command {

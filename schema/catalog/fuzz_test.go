@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/market-dev/market/builder/catalog"
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // Run with
