@@ -266,56 +266,6 @@ func intact(prevDir string, prev *cachedVersion) bool {
 	return true
 }
 
-// sameTopLevel reports whether the previous tree old holds exactly the files
-// a dry run wrote into dir, byte for byte, and those it compared in place
-// (pages, by path), outside the version folders (<api>/packages) and the
-// bookkeeping folder.
-func sameTopLevel(dir, old, api string, pages map[string]bool) (bool, error) {
-	skip := func(rel string) bool {
-		return rel == catalog.TreeMarker || rel == filepath.Join(api, "packages")
-	}
-	listed := map[string]bool{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if skip(rel) {
-			return filepath.SkipDir
-		}
-		if d.IsDir() {
-			return nil
-		}
-		listed[rel] = true
-		a, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(filepath.Join(old, rel))
-		if err != nil || !bytes.Equal(a, b) {
-			return errChanged
-		}
-		return nil
-	})
-	if err != nil {
-		return false, nil
-	}
-	err = filepath.WalkDir(old, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(old, p)
-		if skip(rel) {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && !listed[rel] && !pages[rel] {
-			return errChanged
-		}
-		return nil
-	})
-	return err == nil, nil
-}
-
 // emptyDir removes everything inside dir.
 func emptyDir(dir string) error {
 	entries, err := os.ReadDir(dir)

@@ -9,8 +9,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"slices"
+	"strings"
 	"time"
 
 	"github.com/market-dev/market/builder/sign"
@@ -31,39 +32,50 @@ type ReleaseOptions struct {
 	Previous *catalog.Release
 }
 
-// releaseFiles lists what release.json covers, relative to the API folder:
-// packages.json, deprecated.json, categories.json, metadata.json, keys.asc
-// and every product catalog.
+// releaseCovers reports whether release.json covers the file name of the
+// API folder: packages.json, deprecated.json, categories.json,
+// metadata.json, keys.asc and every product catalog.
+func releaseCovers(name string) bool {
+	switch name {
+	case catalog.PackagesFile, catalog.DeprecatedFile, catalog.CategoriesFile, catalog.MetadataFile, "keys.asc":
+		return true
+	}
+	dir, file := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	return file == catalog.PackagesFile && dir != "" && !strings.Contains(dir, "/") &&
+		dir != "packages" && dir != "schema" && dir != "categories"
+}
+
+// releaseFiles digests the files release.json covers in a tree's API folder.
 func releaseFiles(api string) (catalog.Files, error) {
-	names := []string{catalog.PackagesFile, catalog.DeprecatedFile, catalog.CategoriesFile, catalog.MetadataFile, "keys.asc"}
-	entries, err := os.ReadDir(api)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range entries {
-		if e.IsDir() && e.Name() != "packages" && e.Name() != "schema" && e.Name() != "categories" {
-			names = append(names, e.Name()+"/packages.json")
-		}
-	}
-	slices.Sort(names)
 	files := catalog.Files{}
-	for _, name := range names {
-		f, err := os.Open(filepath.Join(api, filepath.FromSlash(name)))
-		if errors.Is(err, fs.ErrNotExist) && name != "packages.json" {
-			continue
-		}
+	err := filepath.WalkDir(api, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return nil, err
+			return err
 		}
-		h := sha256.New()
-		n, err := io.Copy(h, f)
-		f.Close()
+		rel, _ := filepath.Rel(api, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel == "packages" || strings.Count(rel, "/") > 0 {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !releaseCovers(rel) {
+			return nil
+		}
+		data, err := os.ReadFile(p)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		files[name] = catalog.File{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+		sum := sha256.Sum256(data)
+		files[rel] = catalog.File{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}
+		return nil
+	})
+	if err == nil && files[catalog.PackagesFile] == (catalog.File{}) {
+		err = fmt.Errorf("%s: no %s", api, catalog.PackagesFile)
 	}
-	return files, nil
+	return files, err
 }
 
 // readRelease reads the release.json of a tree's API folder; a tree without
@@ -95,27 +107,6 @@ func readLimited(file string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is over the %d-byte limit", file, limit)
 	}
 	return data, nil
-}
-
-// writeRelease states and signs the release of the tree just written.
-func (b *build) writeRelease() error {
-	ro := b.opts.Release
-	prev := ro.Previous
-	if prev == nil {
-		var err error
-		if prev, err = readRelease(b.prevAPI); err != nil {
-			return &ConfigError{filepath.Join(b.prevAPI, catalog.ReleaseFile), fmt.Errorf("the previous release cannot be read, so its serial cannot be exceeded: %v (give --previous)", err)}
-		}
-	}
-	files, err := releaseFiles(b.api)
-	if err != nil {
-		return err
-	}
-	r := catalog.NextRelease(files, ro.Time, ro.Valid, prev)
-	if !b.dry && r.Expires.Before(b.opts.Now) {
-		b.opts.Reporter.Note(fmt.Sprintf("%s expires at %s, which has passed: consumers will refuse it (is SOURCE_DATE_EPOCH old?)", catalog.ReleaseFile, r.Expires.Format(time.RFC3339)))
-	}
-	return b.writeJSON(filepath.Join(b.api, catalog.ReleaseFile), r, true)
 }
 
 // ResignOptions configure Resign.
@@ -175,7 +166,11 @@ func Resign(opts ResignOptions) (*catalog.Release, error) {
 	if prev != nil && r.Serial == prev.Serial {
 		r.Serial++ // a resign always announces a new release
 	}
-	if err := b.writeJSON(filepath.Join(b.api, catalog.ReleaseFile), r, true); err != nil {
+	data, err := catalog.Encode(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.writeTop(topFile{filepath.Join(api, catalog.ReleaseFile), data, true}); err != nil {
 		return nil, err
 	}
 	if err := swap(tmp, opts.Out); err != nil {

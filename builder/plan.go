@@ -1,0 +1,226 @@
+package builder
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/site"
+)
+
+// versionPlan is what a build knows of a version folder before writing it:
+// its input files, the key they give, and the previous build's record.
+type versionPlan struct {
+	inputs []fileState
+	key    string         // "" until the inputs are hashed (deferred)
+	prev   *cachedVersion // nil when the previous build had no such version
+}
+
+// plan states and keys every version folder's inputs. Without a previous
+// record of a version, its digests come from the copies the build makes
+// anyway (unless resources are only zipped): hashing is deferred.
+func (b *build) plan(ctx context.Context) error {
+	root, err := os.OpenRoot(b.opts.Packages)
+	if err != nil {
+		return err
+	}
+	b.root = root
+	vs := b.tree.Versions
+	b.plans = make([]versionPlan, len(vs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.opts.Jobs)
+	for i, v := range vs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			p := &b.plans[i]
+			if b.prev != nil {
+				p.prev = b.prev.Versions[v.rel]
+			}
+			hash := p.prev != nil || b.opts.Config.Resources == ResourcesArchive
+			if p.inputs, err = hashInputs(root, v, p.prev, hash); err != nil {
+				return err
+			}
+			if hash {
+				p.key = b.key(p.inputs)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// key is the input key of a version folder with these inputs.
+func (b *build) key(inputs []fileState) string {
+	signer := "unsigned"
+	if b.opts.Signer != nil {
+		signer = b.opts.Signer.SigningFingerprint()
+	}
+	return inputKey(signer, b.opts.Config.Resources, inputs)
+}
+
+// decide ends the build with errUnchanged when the tree in place already is
+// what it would write: every version folder keyed as recorded and intact,
+// the catalogs, keys and site the same bytes. It then refreshes the
+// recorded input states, so the next build need not rehash.
+func (b *build) decide(ctx context.Context) error {
+	same, err := b.sameTree(ctx)
+	if err != nil || !same {
+		return err
+	}
+	b.unchanged, b.reused = true, len(b.tree.Versions)
+	for _, v := range b.tree.Versions {
+		b.opts.Reporter.Built(v.Name, v.Version.String(), true)
+	}
+	if err := b.nextCache().write(b.opts.Out); err != nil {
+		return err
+	}
+	return errUnchanged
+}
+
+// sameTree reports whether the previous tree is this build's result. It
+// fills the records, entries and top-level files as the tree in place has
+// them.
+func (b *build) sameTree(ctx context.Context) (bool, error) {
+	if b.prev == nil || len(b.prev.Versions) != len(b.plans) {
+		return false, nil
+	}
+	b.records = make([]*cachedVersion, len(b.plans))
+	b.entries = make([]catalog.Entry, len(b.plans))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.opts.Jobs)
+	for i, v := range b.tree.Versions {
+		g.Go(func() error {
+			p := b.plans[i]
+			if p.prev == nil || p.key == "" || p.prev.Key != p.key || !intact(filepath.Join(b.prevAPI, "packages", filepath.FromSlash(v.rel)), p.prev) {
+				return errUnchanged // stops the others: the tree changed
+			}
+			b.records[i] = &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: p.prev.Outputs, Files: p.prev.Files}
+			b.entries[i] = catalog.NewEntry(v.Name, v.Version, v.Spec, p.prev.Files)
+			return gctx.Err()
+		})
+	}
+	if err := g.Wait(); errors.Is(err, errUnchanged) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	catalog.Sort(b.entries)
+	top, err := b.topFiles()
+	if err != nil {
+		return false, err
+	}
+	b.top = top
+	want := map[string]bool{}
+	for _, f := range b.top {
+		if !b.sameTopFile(f) {
+			return false, nil
+		}
+		want[f.rel] = true
+		if f.signed && b.opts.Signer != nil {
+			want[f.rel+".asc"] = true
+		}
+	}
+	return b.sameSite(want)
+}
+
+// sameTopFile reports whether the tree in place holds f with the same
+// bytes and, for a signed file, a signature the current key made.
+func (b *build) sameTopFile(f topFile) bool {
+	old := filepath.Join(b.opts.Out, f.rel)
+	data, err := os.ReadFile(old)
+	if err != nil || !bytes.Equal(data, f.data) {
+		return false
+	}
+	if !f.signed || b.opts.Signer == nil {
+		return true
+	}
+	sig, err := os.ReadFile(old + ".asc")
+	return err == nil && b.opts.Signer.Verify(bytes.NewReader(data), bytes.NewReader(sig)) == nil
+}
+
+// sameSite reports whether the site in place is the one this build would
+// render, and that the tree holds nothing outside the version folders but
+// the files in want and the site's pages. Pages are compared by the site
+// key when it is recorded, else rendered and compared byte for byte.
+func (b *build) sameSite(want map[string]bool) (bool, error) {
+	b.siteKey = b.computeSiteKey()
+	b.pages = map[string]bool{}
+	if b.prev.SiteKey == b.siteKey && len(b.prev.Site) > 0 && intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Site}) {
+		for _, f := range b.prev.Site {
+			b.pages[f.Name] = true
+		}
+		b.siteFiles = b.prev.Site
+	} else {
+		err := site.Render(func(name string, data []byte) error {
+			rel, err := b.pagePath(name)
+			if err != nil {
+				return err
+			}
+			b.pages[rel] = true
+			if old, err := os.ReadFile(filepath.Join(b.opts.Out, rel)); err != nil || !bytes.Equal(old, data) {
+				return errUnchanged
+			}
+			return nil
+		}, b.siteData())
+		if errors.Is(err, errUnchanged) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if err := b.recordSite(b.opts.Out); err != nil {
+			return false, err
+		}
+	}
+	return b.nothingElse(want)
+}
+
+// nothingElse reports whether the tree in place holds, outside its version
+// folders and bookkeeping, exactly the files in want and the site's pages.
+func (b *build) nothingElse(want map[string]bool) (bool, error) {
+	out := b.opts.Out
+	found := 0
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		if rel == catalog.TreeMarker || rel == filepath.Join(b.opts.Config.API, "packages") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !want[rel] && !b.pages[rel] {
+			return errUnchanged
+		}
+		found++
+		return nil
+	})
+	if errors.Is(err, errUnchanged) || err != nil && errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return found == len(want)+len(b.pages), nil
+}
+
+// pagePath checks a site page's name: inside the tree, outside the API
+// folder and the bookkeeping.
+func (b *build) pagePath(name string) (string, error) {
+	rel := filepath.FromSlash(name)
+	if !filepath.IsLocal(rel) || strings.HasPrefix(rel, b.opts.Config.API+string(filepath.Separator)) || strings.HasPrefix(rel, catalog.TreeMarker) {
+		return "", errors.New("site page " + name + " is outside the site")
+	}
+	return rel, nil
+}
