@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/market-dev/market/builder/archive"
+	"github.com/market-dev/market/builder/icon"
 	"github.com/market-dev/market/schema"
 	"github.com/market-dev/market/schema/catalog"
 	"github.com/market-dev/market/schema/problem"
@@ -37,7 +38,11 @@ const (
 )
 
 // IconFiles are the icon names a version folder may hold, at most one of them.
-var IconFiles = []string{"icon.png", "icon.jpg", "icon.svg"}
+var IconFiles = []string{IconPNG, "icon.jpg", "icon.svg"}
+
+// IconPNG is the icon every version with an icon serves: the CDAP UI
+// requests no other.
+const IconPNG = "icon.png"
 
 // Version is one valid version folder, ready to build.
 type Version struct {
@@ -318,7 +323,10 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 				continue
 			}
 			v.Icon = f
-			s.checkIcon(path.Join(rel, f), filepath.Join(shown, f))
+			format := s.checkIcon(path.Join(rel, f), filepath.Join(shown, f))
+			if format != "" && !s.known(v, f) {
+				s.checkConversion(path.Join(rel, f), filepath.Join(shown, f))
+			}
 		case activeContent(f):
 			s.probs.Add(filepath.Join(shown, f), "", "a browser runs this kind of file (%s) on the marketplace's own origin when it is opened; put it in a zip or use another format", path.Ext(f))
 		default:
@@ -501,11 +509,39 @@ func checkCategories(repo string) problem.List {
 		if hardLinked(info, shown, &probs) {
 			continue
 		}
-		if s.checkIcon(icon, shown) == "svg" {
-			probs.Add(shown, "", "is an SVG; category icons are published as icon.png: use a PNG")
+		if got := s.checkIcon(icon, shown); got == "svg" || got == "jpg" {
+			probs.Add(shown, "", "is a%s; category icons are published as they are, and the CDAP UI wants PNG bytes: use a PNG", map[string]string{"svg": "n SVG", "jpg": " JPEG"}[got])
 		}
 	}
 	return probs
+}
+
+// checkConversion checks that an icon converts to the icon.png the CDAP UI
+// requests (re-encoded from a JPEG, rasterized from an SVG).
+func (s *scanner) checkConversion(rel, shown string) {
+	data, err := s.root.ReadFile(rel)
+	if err == nil {
+		_, err = iconPNG(path.Base(rel), data, s.cfg)
+	}
+	if err != nil {
+		s.probs.Add(shown, "", "cannot be made into the icon.png the CDAP UI requests (the only icon it reads): %s; commit an icon.png instead", strings.TrimPrefix(err.Error(), path.Base(rel)+": "))
+	}
+}
+
+// iconPNG is the icon.png served for an icon file: the file itself when it
+// is a PNG, else its conversion, rasterized (an SVG) at icon.DefaultSize
+// within market.yaml's icon rules.
+func iconPNG(name string, data []byte, cfg *Config) ([]byte, error) {
+	size := icon.DefaultSize
+	if cfg != nil {
+		if r := cfg.Icons; r.MaxSize > 0 {
+			size = min(size, r.MaxSize)
+		}
+		if r := cfg.Icons; r.MinSize > 0 {
+			size = max(size, r.MinSize)
+		}
+	}
+	return icon.PNG(name, data, size)
 }
 
 // checkIcon checks an icon and returns the format its bytes are in (png,
@@ -533,7 +569,11 @@ func (s *scanner) checkIcon(rel, shown string) string {
 	case got == "":
 		s.probs.Add(shown, "", "is not a PNG, JPEG or SVG image")
 	case got != want:
-		s.probs.Warn(shown, "", "is a %s image named .%s; it is served with the %s content type", strings.ToUpper(got), want, strings.ToUpper(got))
+		what := "it is published as it is, and icon.png is made from its bytes"
+		if want == "png" {
+			what = "icon.png is served re-encoded as a PNG"
+		}
+		s.probs.Warn(shown, "", "is a %s image named .%s; %s", strings.ToUpper(got), want, what)
 	}
 	if got == "svg" {
 		if err := checkSVG(data); err != nil {

@@ -86,7 +86,14 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 	key := p.key
 	if key == "" { // deferred: the digests of the copies just made
 		for i := range p.inputs {
-			p.inputs[i].SHA256 = files[p.inputs[i].Name].SHA256
+			in := &p.inputs[i]
+			if in.Name == v.Icon { // icon.png may hold a conversion
+				if in.SHA256, err = hashFile(b.root, path.Join(v.rel, in.Name)); err != nil {
+					return nil, false, err
+				}
+				continue
+			}
+			in.SHA256 = files[in.Name].SHA256
 		}
 		key = b.key(p.inputs)
 	}
@@ -116,7 +123,7 @@ func (b *build) write(ctx context.Context, root *os.Root, v *Version, dst string
 		return nil, err
 	}
 	if v.Icon != "" {
-		if err := copyOne(v.Icon, false); err != nil {
+		if err := b.writeIcon(root, v, dst, files); err != nil {
 			return nil, err
 		}
 	}
@@ -143,6 +150,35 @@ func (b *build) write(ctx context.Context, root *os.Root, v *Version, dst string
 		files[ArchiveFile] = f
 	}
 	return files, nil
+}
+
+// writeIcon serves the version's icon: the committed file as it is, and
+// icon.png with PNG bytes, the only icon the CDAP UI requests (made from a
+// JPEG or an SVG; a JPEG committed as icon.png is replaced by its PNG).
+func (b *build) writeIcon(root *os.Root, v *Version, dst string, files catalog.Files) error {
+	data, err := root.ReadFile(path.Join(v.rel, v.Icon))
+	if err != nil {
+		return err
+	}
+	png, err := iconPNG(v.Icon, data, b.opts.Config)
+	if err != nil {
+		return err
+	}
+	if v.Icon != IconPNG {
+		if files[v.Icon], err = b.writeBytesFile(filepath.Join(dst, v.Icon), data, false); err != nil {
+			return err
+		}
+	}
+	files[IconPNG], err = b.writeBytesFile(filepath.Join(dst, IconPNG), png, false)
+	return err
+}
+
+// writeBytesFile writes data to dst like writeFile.
+func (b *build) writeBytesFile(dst string, data []byte, signed bool) (catalog.File, error) {
+	return b.writeFile(dst, signed, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }
 
 // copyFile copies src (inside root) to dst, hashing it, and signing it when

@@ -957,8 +957,8 @@ func wantInstalledCities(t *testing.T, inst *client.Installed) {
 	if err != nil || !bytes.Equal(got, want) {
 		t.Errorf("installed cities.csv: %v, %d bytes; want the source's %d bytes", err, len(got), len(want))
 	}
-	if !slices.Equal(inst.Files, []string{"cities.csv", "icon.jpg", "spec.json"}) {
-		t.Errorf("installed files %v; want cities.csv, icon.jpg, spec.json", inst.Files)
+	if !slices.Equal(inst.Files, []string{"cities.csv", "icon.jpg", "icon.png", "spec.json"}) {
+		t.Errorf("installed files %v; want cities.csv, icon.jpg, icon.png (made from the JPEG), spec.json", inst.Files)
 	}
 }
 
