@@ -37,6 +37,7 @@ type options struct {
 	jobs                        int
 	profile                     string
 	key                         string
+	generate                    string
 }
 
 func main() {
@@ -53,7 +54,12 @@ func main() {
 	flag.IntVar(&o.jobs, "jobs", 0, "market build --jobs (0: its default)")
 	flag.StringVar(&o.profile, "profile", "", "write CPU profiles of the builds into this directory (go tool pprof)")
 	flag.StringVar(&o.key, "key", "builder/sign/testdata/keys/demo.sec.asc", "signing key (the demo test key)")
+	flag.StringVar(&o.generate, "generate", "", "only write the small-file corpus (-small packages) into this directory, for strace or pprof, and exit")
 	flag.Parse()
+	if o.generate != "" {
+		generate(o.generate, o.small, 5, 1<<10, 5, o.seed)
+		return
+	}
 
 	work, err := os.MkdirTemp("", "market-bench-")
 	check(err)

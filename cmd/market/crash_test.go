@@ -25,7 +25,8 @@ import (
 )
 
 // crashHooks arms builder.StepHook in a market process started by a test:
-// MARKET_CRASH_AT=N kills the process (SIGKILL) at the Nth step;
+// MARKET_CRASH_AT=N kills the process (SIGKILL) at the Nth step, counting
+// each version folder written as a step too;
 // MARKET_PAUSE_AT=STEP holds it at that step until the file
 // MARKET_PAUSE_FILE exists, after creating MARKET_PAUSE_FILE.paused.
 func crashHooks() {
@@ -38,6 +39,7 @@ func crashHooks() {
 				select {} // the signal is on its way
 			}
 		}
+		wrapReporter = func(r builder.Reporter) builder.Reporter { return crashReporter{r} }
 	}
 	if at := os.Getenv("MARKET_PAUSE_AT"); at != "" {
 		file := os.Getenv("MARKET_PAUSE_FILE")
@@ -54,6 +56,14 @@ func crashHooks() {
 			}
 		}
 	}
+}
+
+// crashReporter passes each version folder written to builder.StepHook.
+type crashReporter struct{ builder.Reporter }
+
+func (c crashReporter) Built(name, version string, reused bool) {
+	c.Reporter.Built(name, version, reused)
+	builder.StepHook("version " + name + "/" + version)
 }
 
 // crashRepo makes two inputs, A and B, of the example packages plus twelve
@@ -169,6 +179,27 @@ func leftovers(t *testing.T, out string) []string {
 	return l
 }
 
+// killableBuild runs market build --quiet of pk into out, signed with key,
+// and says whether it was killed (SIGKILL); it fails the test on any other
+// failure.
+func killableBuild(t *testing.T, key, pk, out string, env ...string) (killed bool, stderr string) {
+	t.Helper()
+	var errb bytes.Buffer
+	cmd := marketCmd(t, env, "build", "--packages", pk, "--out", out, "--key", key, "--quiet")
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			return true, errb.String()
+		}
+	}
+	if err != nil {
+		t.Fatalf("market build %s: %v\n%s", pk, err, errb.String())
+	}
+	return false, errb.String()
+}
+
 // A build killed (SIGKILL) at each of its steps leaves the output either
 // the complete previous tree or the complete new one, both verifying; the
 // next build cleans up and completes.
@@ -176,26 +207,9 @@ func TestKilledBuildLeavesACompleteTree(t *testing.T) {
 	a, b, key := crashRepo(t)
 	work := t.TempDir()
 	out, ref := filepath.Join(work, "dist"), filepath.Join(work, "ref")
-	build := func(pk, out string, env ...string) (killed bool, stderr string) {
-		t.Helper()
-		var errb bytes.Buffer
-		cmd := marketCmd(t, env, "build", "--packages", pk, "--out", out, "--key", key, "--quiet")
-		cmd.Stderr = &errb
-		err := cmd.Run()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-				return true, errb.String()
-			}
-		}
-		if err != nil {
-			t.Fatalf("market build %s: %v\n%s", pk, err, errb.String())
-		}
-		return false, errb.String()
-	}
-	build(b, ref)
+	killableBuild(t, key, b, ref)
 	wantB := tree(t, ref, served)
-	build(a, out)
+	killableBuild(t, key, a, out)
 	wantA := tree(t, out, nil)
 	log := filepath.Join(work, "step")
 
@@ -203,10 +217,10 @@ func TestKilledBuildLeavesACompleteTree(t *testing.T) {
 	for n := 1; ; n++ {
 		if !equalMaps(tree(t, out, nil), wantA) { // back to the previous tree
 			os.RemoveAll(out)
-			build(a, out)
+			killableBuild(t, key, a, out)
 			wantA = tree(t, out, nil)
 		}
-		killed, _ := build(b, out, "MARKET_CRASH_AT="+strconv.Itoa(n), "MARKET_CRASH_LOG="+log)
+		killed, _ := killableBuild(t, key, b, out, "MARKET_CRASH_AT="+strconv.Itoa(n), "MARKET_CRASH_LOG="+log)
 		if !killed {
 			break
 		}
@@ -223,22 +237,38 @@ func TestKilledBuildLeavesACompleteTree(t *testing.T) {
 			t.Fatalf("killed at step %d (%s): the tree is neither the previous one nor the new one", n, step)
 		}
 		verifyTree(t, out)
-		// The next build cleans up what the killed one left, and completes.
-		if _, stderr := build(b, out); strings.Contains(stderr, "left by an interrupted build") {
-			t.Logf("step %d (%s): %s", n, step, strings.TrimSpace(stderr))
-		}
-		if l := leftovers(t, out); len(l) > 0 || !equalMaps(tree(t, out, served), wantB) {
-			t.Fatalf("after a build following the kill at step %d (%s): leftovers %v, tree complete %v", n, step, l, equalMaps(tree(t, out, served), wantB))
-		}
-		verifyTree(t, out)
+		rebuildAfterKill(t, key, b, out, wantB, fmt.Sprintf("step %d (%s)", n, step))
 		os.RemoveAll(out)
-		build(a, out)
+		killableBuild(t, key, a, out)
 		wantA = tree(t, out, nil)
 	}
 	if kills < 20 || untidy == 0 {
 		t.Errorf("the build was killed at %d steps (%d left files beside the tree), want at least 20 (and some)", kills, untidy)
 	}
 	t.Logf("killed at %d steps, %d of them leaving files beside the tree; each time the tree was complete and verified, and the next build cleaned up", kills, untidy)
+}
+
+// rebuildAfterKill checks that the build of pk that follows a killed one
+// cleans up what it left and completes the tree (want).
+func rebuildAfterKill(t *testing.T, key, pk, out string, want map[string]string, step string) {
+	t.Helper()
+	if _, stderr := killableBuild(t, key, pk, out); strings.Contains(stderr, "left by an interrupted build") {
+		t.Logf("%s: %s", step, strings.TrimSpace(stderr))
+	}
+	if l := leftovers(t, out); len(l) > 0 || !equalMaps(tree(t, out, served), want) {
+		t.Fatalf("after a build following the kill at %s: leftovers %v, tree complete %v", step, l, equalMaps(tree(t, out, served), want))
+	}
+	verifyTree(t, out)
+}
+
+// within30s says whether cond came true, polling it for up to 30 seconds.
+func within30s(cond func() bool) bool {
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
 
 // Two builds on one output at once: the second waits for the first (the
@@ -254,24 +284,17 @@ func TestConcurrentBuildsWait(t *testing.T) {
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(pause + ".paused"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			first.Process.Kill()
-			t.Fatalf("the first build never reached its catalogs: %s", err1.String())
-		}
+	if !within30s(func() bool { _, err := os.Stat(pause + ".paused"); return err == nil }) {
+		first.Process.Kill()
+		t.Fatalf("the first build never reached its catalogs: %s", err1.String())
 	}
 	second := marketCmd(t, nil, "build", "--packages", a, "--out", out, "--key", key)
 	second.Stderr = &err2
 	if err := second.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(err2.String(), "waiting for another market run"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the second build did not wait: %s", err2.String())
-		}
+	if !within30s(func() bool { return strings.Contains(err2.String(), "waiting for another market run") }) {
+		t.Fatalf("the second build did not wait: %s", err2.String())
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("a tree appeared while the first build was paused")

@@ -44,9 +44,28 @@ type junitFailure struct {
 // version folders checked; every problem lands in the case of the folder
 // that holds it.
 func writeJUnit(file string, t *builder.Tree, folders []string) error {
-	byFolder := map[string]problem.List{}
-	var other problem.List
-	for _, p := range t.Problems {
+	byFolder, other := problemsByFolder(t.Problems, folders)
+	suite := junitSuite{Name: "market validate"}
+	slices.Sort(folders)
+	for _, f := range folders {
+		rel := filepath.ToSlash(f)
+		suite.add(rel, rel, byFolder[f])
+	}
+	if len(other) > 0 {
+		suite.add("packages directory", "", other)
+	}
+	data, err := xml.MarshalIndent(junitSuites{Suites: []junitSuite{suite}}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, append([]byte(xml.Header), append(data, '\n')...), 0o644)
+}
+
+// problemsByFolder sorts problems into the folders that hold them; other
+// are those outside every folder.
+func problemsByFolder(probs problem.List, folders []string) (byFolder map[string]problem.List, other problem.List) {
+	byFolder = map[string]problem.List{}
+	for _, p := range probs {
 		owner := ""
 		for _, f := range folders {
 			if p.File == f || strings.HasPrefix(p.File, f+string(filepath.Separator)) {
@@ -60,36 +79,25 @@ func writeJUnit(file string, t *builder.Tree, folders []string) error {
 			byFolder[owner] = append(byFolder[owner], p)
 		}
 	}
-	suite := junitSuite{Name: "market validate"}
-	addCase := func(name, file string, probs problem.List) {
-		c := junitCase{Name: name, ClassName: "market.validate", File: file}
-		var errs, warns []string
-		for _, p := range probs {
-			if p.Severity == problem.Warning {
-				warns = append(warns, p.String())
-			} else {
-				errs = append(errs, p.String())
-			}
+	return byFolder, other
+}
+
+// add adds a case failed by the errors among probs, its warnings as output.
+func (s *junitSuite) add(name, file string, probs problem.List) {
+	c := junitCase{Name: name, ClassName: "market.validate", File: file}
+	var errs, warns []string
+	for _, p := range probs {
+		if p.Severity == problem.Warning {
+			warns = append(warns, p.String())
+		} else {
+			errs = append(errs, p.String())
 		}
-		if len(errs) > 0 {
-			c.Failure = &junitFailure{Message: errs[0], Type: "validation", Text: strings.Join(errs, "\n")}
-			suite.Failures++
-		}
-		c.SystemOut = strings.Join(warns, "\n")
-		suite.Cases = append(suite.Cases, c)
-		suite.Tests++
 	}
-	slices.Sort(folders)
-	for _, f := range folders {
-		rel := filepath.ToSlash(f)
-		addCase(rel, rel, byFolder[f])
+	if len(errs) > 0 {
+		c.Failure = &junitFailure{Message: errs[0], Type: "validation", Text: strings.Join(errs, "\n")}
+		s.Failures++
 	}
-	if len(other) > 0 {
-		addCase("packages directory", "", other)
-	}
-	data, err := xml.MarshalIndent(junitSuites{Suites: []junitSuite{suite}}, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(file, append([]byte(xml.Header), append(data, '\n')...), 0o644)
+	c.SystemOut = strings.Join(warns, "\n")
+	s.Cases = append(s.Cases, c)
+	s.Tests++
 }

@@ -5,6 +5,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
 	"io"
 	"os"
 	"os/exec"
@@ -48,6 +52,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":      exits,
 			"mkjar":      mkjar,
+			"mkjpeg":     mkjpeg,
 			"nowarnings": nowarnings,
 		},
 	})
@@ -107,5 +112,20 @@ func nowarnings(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if (len(found) > 0) != neg {
 		ts.Fatalf("warnings other than a missing icon: %q (negated: %v)", found, neg)
+	}
+}
+
+// mkjpeg FILE... writes each FILE as a small real JPEG (16x16, one colour).
+func mkjpeg(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: mkjpeg file...")
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.RGBA{0x33, 0x66, 0xcc, 0xff}), image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	ts.Check(jpeg.Encode(&buf, img, nil))
+	for _, name := range args {
+		ts.Check(os.MkdirAll(filepath.Dir(ts.MkAbs(name)), 0o755))
+		ts.Check(os.WriteFile(ts.MkAbs(name), buf.Bytes(), 0o644))
 	}
 }

@@ -77,8 +77,9 @@ func objectCount(t *testing.T, b *s3mem.Backend, prefix string) int {
 	return len(list.Contents)
 }
 
-func TestPublishCommand(t *testing.T) {
-	tree, endpoint, backend := publishFixture(t)
+// publishedFiles counts the files of a tree that publish puts up: all but
+// the .market folder's.
+func publishedFiles(tree string) int {
 	files := 0
 	filepath.WalkDir(tree, func(p string, d os.DirEntry, err error) error {
 		if d.IsDir() && d.Name() == catalog.TreeMarker {
@@ -89,6 +90,12 @@ func TestPublishCommand(t *testing.T) {
 		}
 		return err
 	})
+	return files
+}
+
+func TestPublishCommand(t *testing.T) {
+	tree, endpoint, backend := publishFixture(t)
+	files := publishedFiles(tree)
 	to := "s3://market/site"
 
 	code, stdout, stderr := runMarket(t, "publish", tree, "--to", to, "--endpoint", endpoint, "--dry-run")

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // lineReporter shows a build's progress: a redrawn bar on a terminal, a few
@@ -27,9 +27,7 @@ type lineReporter struct {
 
 func newReporter(w io.Writer, quiet bool) *lineReporter {
 	r := &lineReporter{w: w, quiet: quiet}
-	if f, ok := w.(*os.File); ok && os.Getenv("CI") != "true" {
-		r.tty = terminal(f)
-	}
+	r.tty = os.Getenv("CI") != "true" && isTerminal(w)
 	return r
 }
 
@@ -94,9 +92,9 @@ func (r *lineReporter) clearBar() {
 	}
 }
 
-// terminal reports whether f is a terminal (not merely a character device
-// such as /dev/null).
-func terminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+// isTerminal reports whether v, a reader or writer, is a terminal (not
+// merely a character device such as /dev/null).
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

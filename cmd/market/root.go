@@ -28,46 +28,67 @@ EXIT STATUS
   2  usage or configuration error (bad flag, unreadable key, wrong passphrase)
 `
 
-// usageError marks an error as a usage or configuration error (exit 2).
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-// reported marks an error whose details were already printed.
-type reported struct{ code int }
-
-func (r reported) Error() string { return fmt.Sprintf("exit %d", r.code) }
-
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "market",
 		Short: "Build, check and serve a signed, static package marketplace",
 		Long: `market turns a git repository of package folders (packages/<name>/<version>/)
 into a signed, static package marketplace that any static host can serve.
-` + exitStatusHelp,
+`,
+		Version:       versionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newValidate(), newBuild(), newResign(), newVerify(), newFetch(), newNew(), newKey(), newServe(), newPublish())
+	root.SetFlagErrorFunc(flagError)
+	root.AddCommand(newValidateCmd(), newBuildCmd(), newResignCmd(), newVerifyCmd(), newFetchCmd(),
+		newNewCmd(), newKeyCmd(), newServeCmd(), newPublishCmd(), newVersionCmd())
+	// Cobra adds these at Execute; added now, they get typed errors and
+	// the exit statuses too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
-		if c.Long == "" {
-			c.Long = c.Short + "\n"
+		if c.Name() == "completion" {
+			typeArgs(c)
 		}
-		c.Long += exitStatusHelp
 	}
+	addExitStatus(root)
 	return root
+}
+
+// addExitStatus ends the long help of c and of every command under it with
+// the exit statuses.
+func addExitStatus(c *cobra.Command) {
+	if c.Long == "" {
+		c.Long = c.Short
+	}
+	if !strings.HasSuffix(c.Long, "\n") {
+		c.Long += "\n"
+	}
+	c.Long += exitStatusHelp
+	for _, sub := range c.Commands() {
+		addExitStatus(sub)
+	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && cmd.CalledAs() == "" {
+		// Cobra's lookup refused the arguments before calling any command:
+		// an unknown command (its legacyArgs check of the root, which keeps
+		// cobra's suggestions and help topics). The error is untyped.
+		err = usageError{err}
+	}
+	return exitCode(err, stderr)
+}
+
+// exitCode prints what err says, unless it was reported already, and
+// gives the exit status it stands for.
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
@@ -85,20 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ue usageError
 	var ce *builder.ConfigError
 	var ke *sign.KeyError
-	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &ke) || isCobraUsage(err) {
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &ke) {
 		return exitUsage
 	}
 	return exitProblems
-}
-
-// isCobraUsage recognises cobra's own argument errors (unknown command,
-// wrong number of arguments), which it returns as plain errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }

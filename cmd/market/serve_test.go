@@ -197,6 +197,37 @@ func TestServeBytesHeadRange(t *testing.T) {
 	}
 }
 
+// refusedTargets are requests serve answers 404 (or 400): outside the tree,
+// hidden, through a link, a listing, or no such file.
+var refusedTargets = []string{
+	"/.market/cache.json",
+	"/.market/tree.json",
+	"/.market/",
+	"/.env",
+	"/v1/../.market/tree.json",
+	"/../secret.txt",
+	"/v1/../../secret.txt",
+	"/v1/../../etc/passwd",
+	"/v1/%2e%2e/%2e%2e/secret.txt",
+	"/%2e%2e/secret.txt",
+	"/v1/..%2f..%2fsecret.txt",
+	"/v1%2f..%2f..%2fsecret.txt",
+	"//secret.txt",
+	"/v1//packages.json",
+	"/./index.html",
+	"/v1\\..\\..\\secret.txt",
+	"/index.html%00",
+	"/v1/leak.json",
+	"/v1/leak-relative.json",
+	"/v1/outside/secret.txt",
+	"/v1/outside/",
+	"/v1",
+	"/v1/",
+	"/v1/packages/hydrator-plugin-demo-transform/",
+	"/index.html/",
+	"/no-such-file",
+}
+
 // Nothing outside the tree, nothing hidden, no listings.
 func TestServeRefuses(t *testing.T) {
 	srv, dir := serveTree(t)
@@ -213,34 +244,7 @@ func TestServeRefuses(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(secret), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{
-		"/.market/cache.json",
-		"/.market/tree.json",
-		"/.market/",
-		"/.env",
-		"/v1/../.market/tree.json",
-		"/../secret.txt",
-		"/v1/../../secret.txt",
-		"/v1/../../etc/passwd",
-		"/v1/%2e%2e/%2e%2e/secret.txt",
-		"/%2e%2e/secret.txt",
-		"/v1/..%2f..%2fsecret.txt",
-		"/v1%2f..%2f..%2fsecret.txt",
-		"//secret.txt",
-		"/v1//packages.json",
-		"/./index.html",
-		"/v1\\..\\..\\secret.txt",
-		"/index.html%00",
-		"/v1/leak.json",
-		"/v1/leak-relative.json",
-		"/v1/outside/secret.txt",
-		"/v1/outside/",
-		"/v1",
-		"/v1/",
-		"/v1/packages/hydrator-plugin-demo-transform/",
-		"/index.html/",
-		"/no-such-file",
-	} {
+	for _, target := range refusedTargets {
 		code, body := rawGet(t, srv, target)
 		if code != http.StatusNotFound && code != http.StatusBadRequest {
 			t.Errorf("GET %s: status %d, want 404 or 400", target, code)

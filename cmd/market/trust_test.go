@@ -22,10 +22,11 @@ func TestVerifyAndFetchOverServe(t *testing.T) {
 		}
 		// Without a release.json to list them, product catalogs are only
 		// found on disk: over HTTP, four catalogs and signatures fewer.
-		// deprecated.json counts as one file and one signature.
-		want := "7 version(s), 38 file(s), 30 signature(s) checked (no release.json): 0 problem(s)"
+		// deprecated.json counts as one file and one signature, the two
+		// icon.png made from icon.jpg and icon.svg as one file each.
+		want := "7 version(s), 40 file(s), 30 signature(s) checked (no release.json): 0 problem(s)"
 		if loc != dir {
-			want = "7 version(s), 34 file(s), 26 signature(s) checked (no release.json): 0 problem(s)"
+			want = "7 version(s), 36 file(s), 26 signature(s) checked (no release.json): 0 problem(s)"
 		}
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("verify %s: %s", loc, errb.String())

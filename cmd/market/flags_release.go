@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/market-dev/market/builder"
 	"github.com/market-dev/market/schema/catalog"
@@ -22,9 +22,9 @@ type releaseFlags struct {
 	previous string
 }
 
-func (r *releaseFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&r.expires, "expires", "", "add a signed release.json valid this long (e.g. 30d, 12h); consumers refuse it after that")
-	c.Flags().StringVar(&r.previous, "previous", "", "the last published release.json (FILE or http(s) URL), whose serial the new one exceeds (default: the one in --out)")
+func (r *releaseFlags) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&r.expires, "expires", "", "add a signed release.json valid this long (e.g. 30d, 12h); consumers refuse it after that")
+	f.StringVar(&r.previous, "previous", "", "the last published release.json (FILE or http(s) URL), whose serial the new one exceeds (default: the one in --out)")
 }
 
 // options turns the flags into builder.ReleaseOptions; nil when no release is asked for.
@@ -96,19 +96,11 @@ func readSource(ctx context.Context, src string, limit int64) ([]byte, error) {
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+		body, err := httpGet(ctx, src)
 		if err != nil {
 			return nil, err
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			resp.Body.Close()
-			return nil, fmt.Errorf("GET %s: %s", src, resp.Status)
-		}
-		r = resp.Body
+		r = body
 	} else {
 		f, err := os.Open(src)
 		if err != nil {
@@ -127,43 +119,19 @@ func readSource(ctx context.Context, src string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-func newResign() *cobra.Command {
-	var opts builder.ResignOptions
-	var key keyFlags
-	var rel releaseFlags
-	c := &cobra.Command{
-		Use:   "resign --out DIR --key FILE --expires D",
-		Short: "Refresh a built tree's release.json (expiry and serial) without rebuilding",
-		Long: `Write a new release.json into a built tree: generated now (or at
-SOURCE_DATE_EPOCH), valid for --expires, with a serial above the previous
-one, over the catalogs as they are; sign it. Nothing else changes. Run it on a
-schedule so consumers, who refuse an expired release.json, keep accepting a
-marketplace that has no new packages. The tree is swapped in whole, as build does.
-`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if rel.expires == "" {
-				return usagef("resign needs --expires")
-			}
-			ro, err := rel.options(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if opts.Signer, err = key.load(cmd.ErrOrStderr()); err != nil {
-				return err
-			}
-			opts.Release = *ro
-			r, err := builder.Resign(opts)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "market: %s: release serial %d, generated %s, expires %s (signed by %s)\n",
-				opts.Out, r.Serial, r.Generated.Format(time.RFC3339), r.Expires.Format(time.RFC3339), opts.Signer.SigningFingerprint())
-			return nil
-		},
+// httpGet returns the body of a 200 answer to GET url.
+func httpGet(ctx context.Context, url string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
 	}
-	c.Flags().StringVar(&opts.Out, "out", "dist", "the built tree")
-	key.register(c)
-	rel.register(c)
-	return c
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return resp.Body, nil
 }
