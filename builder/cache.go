@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 
 	"github.com/market-dev/market/schema"
@@ -172,7 +171,7 @@ func inputKey(signer, layout string, inputs []fileState) string {
 
 // hashInputs states a version folder's files and, when hash is set, hashes
 // them, reusing the hash a previous build recorded for a file whose state
-// is unchanged.
+// is unchanged. The folder is opened only when a file must be read.
 func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) ([]fileState, error) {
 	names := v.inputs()
 	states := make([]fileState, 0, len(names))
@@ -183,35 +182,37 @@ func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) ([]fi
 			known[s.Name] = s
 		}
 	}
+	var d *dirHandle
+	defer func() {
+		if d != nil {
+			d.Close()
+		}
+	}()
 	for _, name := range names {
-		rel := v.rel + "/" + name
 		st, ok := v.states[name] // as the scan found it
 		if !ok {
-			info, err := root.Lstat(rel)
-			if err != nil {
-				return nil, err
-			}
-			if !info.Mode().IsRegular() {
-				return nil, fmt.Errorf("%s: changed into a non-regular file during the build", name)
-			}
-			st = stateOf(name, info, true)
+			return nil, fmt.Errorf("%s: not seen by the scan", name)
 		}
 		if old, ok := known[name]; ok && old.sameFile(st) {
 			st.SHA256 = old.SHA256
 		} else if hash {
-			sum, err := hashFile(root, rel)
-			if err != nil {
+			var err error
+			if d == nil {
+				if d, err = openInputDir(root, v.rel); err != nil {
+					return nil, err
+				}
+			}
+			if st.SHA256, err = hashFile(d, name); err != nil {
 				return nil, err
 			}
-			st.SHA256 = sum
 		}
 		states = append(states, st)
 	}
 	return states, nil
 }
 
-func hashFile(root *os.Root, rel string) (string, error) {
-	f, err := root.Open(rel)
+func hashFile(d *dirHandle, name string) (string, error) {
+	f, err := d.open(name)
 	if err != nil {
 		return "", err
 	}
@@ -278,24 +279,4 @@ func emptyDir(dir string) error {
 		}
 	}
 	return nil
-}
-
-// outputStates records the files just written for a version.
-func outputStates(dir string) ([]fileState, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	states := make([]fileState, 0, len(entries))
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil {
-			return nil, err
-		}
-		if strings.HasPrefix(e.Name(), ".") || !info.Mode().IsRegular() {
-			continue
-		}
-		states = append(states, stateOf(e.Name(), info, false))
-	}
-	return states, nil
 }

@@ -32,7 +32,7 @@ const MaxConfigSize = 64 << 20
 // a .jar or .zip resource that opens as a zip archive with safe entry
 // names, and an action's config that is a JSON object. A file whose state
 // the previous build recorded (and so checked) is not read again.
-func (s *scanner) checkContent(v *Version, files []string) {
+func (s *scanner) checkContent(v *Version, d *dirHandle, files []string) {
 	configs := map[string]string{}
 	for _, ref := range configRefs(v.Spec) {
 		configs[ref.Name] = ref.Pointer
@@ -42,17 +42,17 @@ func (s *scanner) checkContent(v *Version, files []string) {
 			continue
 		}
 		shown := filepath.Join(v.Dir, f)
-		if s.lfsPointer(v, f, shown) {
+		if s.lfsPointer(v, d, f, shown) {
 			continue
 		}
 		switch ext := strings.ToLower(path.Ext(f)); {
 		case ext == ".jar" || ext == ".zip":
-			if err := s.checkZip(path.Join(v.rel, f), v.states[f].Size); err != nil {
+			if err := checkZip(d, f, v.states[f].Size); err != nil {
 				s.probs.Add(shown, "", "is not a usable %s archive: %v (CDAP opens it as a zip)", ext, err)
 			}
 		}
 		if ptr, ok := configs[f]; ok {
-			if err := s.checkConfig(path.Join(v.rel, f)); err != nil {
+			if err := checkConfig(d, f); err != nil {
 				s.probs.Add(shown, "", "is not a JSON object: %v (the action at spec.json#%s installs it as its config)", err, ptr)
 			}
 		}
@@ -78,11 +78,11 @@ func (s *scanner) known(v *Version, f string) bool {
 }
 
 // lfsPointer reports (as an error) a file that is a Git LFS pointer.
-func (s *scanner) lfsPointer(v *Version, f, shown string) bool {
+func (s *scanner) lfsPointer(v *Version, d *dirHandle, f, shown string) bool {
 	if v.states[f].Size > maxLFSPointer {
 		return false
 	}
-	file, err := s.root.Open(path.Join(v.rel, f))
+	file, err := d.open(f)
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return true
@@ -96,10 +96,10 @@ func (s *scanner) lfsPointer(v *Version, f, shown string) bool {
 	return true
 }
 
-// checkZip opens rel as a zip archive: its central directory must read and
+// checkZip opens name as a zip archive: its central directory must read and
 // every entry name must be one a consumer can extract (archive.CheckName).
-func (s *scanner) checkZip(rel string, size int64) error {
-	f, err := s.root.Open(rel)
+func checkZip(d *dirHandle, name string, size int64) error {
+	f, err := d.open(name)
 	if err != nil {
 		return err
 	}
@@ -117,19 +117,11 @@ func (s *scanner) checkZip(rel string, size int64) error {
 	return nil
 }
 
-// checkConfig parses rel as one JSON object.
-func (s *scanner) checkConfig(rel string) error {
-	f, err := s.root.Open(rel)
+// checkConfig parses name as one JSON object.
+func checkConfig(d *dirHandle, name string) error {
+	data, err := d.readFile(name, MaxConfigSize)
 	if err != nil {
-		return err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
-	if err != nil {
-		return err
-	}
-	if len(data) > MaxConfigSize {
-		return fmt.Errorf("over the %d-byte limit (MaxConfigSize)", MaxConfigSize)
+		return fmt.Errorf("unreadable (at most %d bytes, MaxConfigSize): %v", MaxConfigSize, err)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	var obj map[string]json.RawMessage

@@ -153,6 +153,11 @@ func (s *scanner) entries(rel, shown string) []fs.DirEntry {
 		return nil
 	}
 	defer f.Close()
+	return s.list(f, shown)
+}
+
+// list is entries of an open folder.
+func (s *scanner) list(f *os.File, shown string) []fs.DirEntry {
 	list, err := f.ReadDir(-1)
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
@@ -238,10 +243,55 @@ func (s *scanner) pkg(name string) []*Version {
 func (s *scanner) version(name string, ver schema.Version, shown string) *Version {
 	rel := path.Join(name, ver.String())
 	v := &Version{Name: name, Version: ver, Dir: shown, rel: rel}
-	entries := s.entries(rel, shown)
+	d, err := openInputDir(s.root, rel)
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return nil
+	}
+	defer d.Close()
+	entries := s.list(d.f, shown)
+	files := s.versionFiles(v, entries)
+	if !s.versionLimits(v, files) {
+		return nil
+	}
+	specPath := filepath.Join(shown, SpecFile)
+	if !slices.Contains(files, SpecFile) {
+		if len(entries) == 0 {
+			s.probs.Add(shown, "", "empty version folder: it needs a spec.json")
+		} else {
+			s.probs.Add(specPath, "", "missing: every version folder needs a spec.json")
+		}
+		return nil
+	}
+	data, err := s.readSpec(d, specPath)
+	if err != nil {
+		return nil
+	}
+	parse := schema.Parse
+	if sum := sha256.Sum256(data); s.checked[hex.EncodeToString(sum[:])] {
+		parse = schema.ParseChecked
+	}
+	spec, probs := parse(specPath, data, s.now)
+	*s.probs = append(*s.probs, probs...)
+	if spec == nil {
+		return nil
+	}
+	v.Spec = spec
+	named := s.checkSpec(v, files, specPath)
+	s.sortFiles(v, d, files, named)
+	if v.Icon == "" {
+		s.probs.Warn(specPath, "", "the version has no icon (icon.png, icon.jpg or icon.svg): the CDAP UI shows the label's first letter instead")
+	}
+	s.checkContent(v, d, slices.DeleteFunc(files, func(f string) bool { return f == SpecFile }))
+	return v
+}
+
+// versionFiles returns the names of a version folder's files, refusing
+// subfolders, the names the build writes, and unsafe names.
+func (s *scanner) versionFiles(v *Version, entries []fs.DirEntry) []string {
 	var files []string
 	for _, e := range entries {
-		p := filepath.Join(shown, e.Name())
+		p := filepath.Join(v.Dir, e.Name())
 		if !e.IsDir() && !s.checkFile(e, p, v) {
 			continue
 		}
@@ -258,40 +308,30 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 			files = append(files, n)
 		}
 	}
-	if len(s.caseCollisions(shown, files)) > 0 {
-		return nil
+	return files
+}
+
+// versionLimits reports whether a version folder keeps to the size and
+// file-count limits and has no names that differ only in case.
+func (s *scanner) versionLimits(v *Version, files []string) bool {
+	if len(s.caseCollisions(v.Dir, files)) > 0 {
+		return false
 	}
 	if v.Size > MaxVersionSize {
-		s.probs.Add(shown, "", "holds %d bytes, over the %d-byte limit (MaxVersionSize)", v.Size, MaxVersionSize)
-		return nil
+		s.probs.Add(v.Dir, "", "holds %d bytes, over the %d-byte limit (MaxVersionSize)", v.Size, MaxVersionSize)
+		return false
 	}
 	if len(files) > archive.MaxFiles {
-		s.probs.Add(shown, "", "holds %d files, over the %d-file limit (archive.MaxFiles)", len(files), archive.MaxFiles)
-		return nil
+		s.probs.Add(v.Dir, "", "holds %d files, over the %d-file limit (archive.MaxFiles)", len(files), archive.MaxFiles)
+		return false
 	}
-	specPath := filepath.Join(shown, SpecFile)
-	if !slices.Contains(files, SpecFile) {
-		if len(entries) == 0 {
-			s.probs.Add(shown, "", "empty version folder: it needs a spec.json")
-		} else {
-			s.probs.Add(specPath, "", "missing: every version folder needs a spec.json")
-		}
-		return nil
-	}
-	data, err := s.readSpec(path.Join(rel, SpecFile), specPath)
-	if err != nil {
-		return nil
-	}
-	parse := schema.Parse
-	if sum := sha256.Sum256(data); s.checked[hex.EncodeToString(sum[:])] {
-		parse = schema.ParseChecked
-	}
-	spec, probs := parse(specPath, data, s.now)
-	*s.probs = append(*s.probs, probs...)
-	if spec == nil {
-		return nil
-	}
-	v.Spec = spec
+	return true
+}
+
+// checkSpec checks what spec.json says against the folder and the
+// configuration, and returns the files it names.
+func (s *scanner) checkSpec(v *Version, files []string, specPath string) map[string]bool {
+	spec := v.Spec
 	named := map[string]bool{}
 	for _, ref := range spec.Files() {
 		named[ref.Name] = true
@@ -303,8 +343,8 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 	s.archiveOnly(spec, specPath)
 	named[spec.License] = spec.License != ""
 	for _, ref := range spec.VersionArguments() {
-		if ref.Name != ver.String() {
-			s.probs.Warn(specPath, ref.Pointer, "version argument %q differs from the folder's version %q", ref.Name, ver.String())
+		if ref.Name != v.Version.String() {
+			s.probs.Warn(specPath, ref.Pointer, "version argument %q differs from the folder's version %q", ref.Name, v.Version.String())
 		}
 	}
 	for i, c := range spec.Categories {
@@ -312,38 +352,58 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 			s.probs.Add(specPath, fmt.Sprintf("/categories/%d", i), "category %q is not one of the categories in %s (%s)", c, ConfigFile, strings.Join(s.cfg.Categories, ", "))
 		}
 	}
+	return named
+}
+
+// sortFiles sorts a version's files into its icon, licence and resources,
+// checking the icon and warning about files no action names.
+func (s *scanner) sortFiles(v *Version, d *dirHandle, files []string, named map[string]bool) {
 	for _, f := range files {
+		shown := filepath.Join(v.Dir, f)
 		switch {
 		case f == SpecFile:
 		case f == LicenseFile:
 			v.License = true
 		case slices.Contains(IconFiles, f):
 			if v.Icon != "" {
-				s.probs.Add(filepath.Join(shown, f), "", "a version folder holds at most one icon; %s is there too", v.Icon)
+				s.probs.Add(shown, "", "a version folder holds at most one icon; %s is there too", v.Icon)
 				continue
 			}
 			v.Icon = f
-			format := s.checkIcon(path.Join(rel, f), filepath.Join(shown, f))
-			if format != "" && !s.known(v, f) {
-				s.checkConversion(path.Join(rel, f), filepath.Join(shown, f))
-			}
+			s.versionIcon(v, d, f, shown)
 		case activeContent(f):
-			s.probs.Add(filepath.Join(shown, f), "", "a browser runs this kind of file (%s) on the marketplace's own origin when it is opened; put it in a zip or use another format", path.Ext(f))
+			s.probs.Add(shown, "", "a browser runs this kind of file (%s) on the marketplace's own origin when it is opened; put it in a zip or use another format", path.Ext(f))
 		default:
 			v.Resources = append(v.Resources, f)
 			if !named[f] {
-				s.probs.Warn(filepath.Join(shown, f), "", "no action names this file; it is published all the same")
+				s.probs.Warn(shown, "", "no action names this file; it is published all the same")
 			}
 		}
 		if r := nonASCII(f); r != "" {
-			s.probs.Warn(filepath.Join(shown, f), "", "file name has non-ASCII characters (%s): a look-alike of another name is possible; prefer ASCII", r)
+			s.probs.Warn(shown, "", "file name has non-ASCII characters (%s): a look-alike of another name is possible; prefer ASCII", r)
 		}
 	}
-	if v.Icon == "" {
-		s.probs.Warn(specPath, "", "the version has no icon (icon.png, icon.jpg or icon.svg): the CDAP UI shows the label's first letter instead")
+}
+
+// versionIcon checks a version's icon and, unless the previous build saw
+// it in this state, that it converts to the icon.png the CDAP UI requests
+// (re-encoded from a JPEG, rasterized from an SVG).
+func (s *scanner) versionIcon(v *Version, d *dirHandle, f, shown string) {
+	if v.states[f].Size > MaxIconSize {
+		s.probs.Add(shown, "", "is over the %d-byte limit (MaxIconSize)", MaxIconSize)
+		return
 	}
-	s.checkContent(v, slices.DeleteFunc(files, func(f string) bool { return f == SpecFile }))
-	return v
+	data, err := d.readFile(f, MaxIconSize)
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return
+	}
+	if s.checkIcon(data, f, shown) == "" || s.known(v, f) {
+		return
+	}
+	if _, err := iconPNG(f, data, s.cfg); err != nil {
+		s.probs.Add(shown, "", "cannot be made into the icon.png the CDAP UI requests (the only icon it reads): %s; commit an icon.png instead", strings.TrimPrefix(err.Error(), f+": "))
+	}
 }
 
 // archiveOnly warns, under resources: archive, about each action that
@@ -437,8 +497,8 @@ func nonASCII(name string) string {
 	return strings.Join(out, ", ")
 }
 
-func (s *scanner) readSpec(rel, shown string) ([]byte, error) {
-	f, err := s.root.Open(rel)
+func (s *scanner) readSpec(d *dirHandle, shown string) ([]byte, error) {
+	f, err := d.open(SpecFile)
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil, err
@@ -451,8 +511,8 @@ func (s *scanner) readSpec(rel, shown string) ([]byte, error) {
 	}
 	if len(data) > schema.MaxSpecSize {
 		size := int64(len(data))
-		if info, err := f.Stat(); err == nil {
-			size = info.Size()
+		if st, err := f.state(SpecFile); err == nil {
+			size = st.Size
 		}
 		s.probs.Add(shown, "", "is %d bytes, over the %d-byte limit (MaxSpecSize)", size, schema.MaxSpecSize)
 		return nil, errTooBig
@@ -509,23 +569,20 @@ func checkCategories(repo string) problem.List {
 		if hardLinked(info, shown, &probs) {
 			continue
 		}
-		if got := s.checkIcon(icon, shown); got == "svg" || got == "jpg" {
+		if info.Size() > MaxIconSize {
+			probs.Add(shown, "", "is over the %d-byte limit (MaxIconSize)", MaxIconSize)
+			continue
+		}
+		data, err := root.ReadFile(icon)
+		if err != nil {
+			probs.Add(shown, "", "cannot read: %v", err)
+			continue
+		}
+		if got := s.checkIcon(data, icon, shown); got == "svg" || got == "jpg" {
 			probs.Add(shown, "", "is a%s; category icons are published as they are, and the CDAP UI wants PNG bytes: use a PNG", map[string]string{"svg": "n SVG", "jpg": " JPEG"}[got])
 		}
 	}
 	return probs
-}
-
-// checkConversion checks that an icon converts to the icon.png the CDAP UI
-// requests (re-encoded from a JPEG, rasterized from an SVG).
-func (s *scanner) checkConversion(rel, shown string) {
-	data, err := s.root.ReadFile(rel)
-	if err == nil {
-		_, err = iconPNG(path.Base(rel), data, s.cfg)
-	}
-	if err != nil {
-		s.probs.Add(shown, "", "cannot be made into the icon.png the CDAP UI requests (the only icon it reads): %s; commit an icon.png instead", strings.TrimPrefix(err.Error(), path.Base(rel)+": "))
-	}
 }
 
 // iconPNG is the icon.png served for an icon file: the file itself when it
@@ -547,22 +604,7 @@ func iconPNG(name string, data []byte, cfg *Config) ([]byte, error) {
 // checkIcon checks an icon and returns the format its bytes are in (png,
 // jpg, svg, or "" when none or unreadable). It warns when that is not the
 // format its name says (the CDAP Hub holds dozens of JPEGs named icon.png).
-func (s *scanner) checkIcon(rel, shown string) string {
-	f, err := s.root.Open(rel)
-	if err != nil {
-		s.probs.Add(shown, "", "cannot read: %v", err)
-		return ""
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxIconSize+1))
-	if err != nil {
-		s.probs.Add(shown, "", "cannot read: %v", err)
-		return ""
-	}
-	if len(data) > MaxIconSize {
-		s.probs.Add(shown, "", "is over the %d-byte limit (MaxIconSize)", MaxIconSize)
-		return ""
-	}
+func (s *scanner) checkIcon(data []byte, rel, shown string) string {
 	got := sniffImage(data[:min(len(data), 512)])
 	want := strings.TrimPrefix(path.Ext(rel), ".")
 	switch {

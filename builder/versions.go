@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -79,118 +81,127 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 			return nil, false, err
 		}
 	}
-	files, err := b.write(ctx, b.root, v, dst)
+	w, err := b.write(ctx, v, dst)
 	if err != nil {
 		return nil, false, err
 	}
+	files := w.files
 	key := p.key
 	if key == "" { // deferred: the digests of the copies just made
 		for i := range p.inputs {
 			in := &p.inputs[i]
 			if in.Name == v.Icon { // icon.png may hold a conversion
-				if in.SHA256, err = hashFile(b.root, path.Join(v.rel, in.Name)); err != nil {
-					return nil, false, err
-				}
+				in.SHA256 = w.iconSum
 				continue
 			}
 			in.SHA256 = files[in.Name].SHA256
 		}
 		key = b.key(p.inputs)
 	}
-	outputs, err := outputStates(dst)
-	if err != nil {
-		return nil, false, err
-	}
-	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: outputs, Files: files}, false, nil
+	slices.SortFunc(w.outputs, func(a, b fileState) int { return strings.Compare(a.Name, b.Name) })
+	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Files: files}, false, nil
+}
+
+// versionWriter writes one version folder's outputs: inputs opened from
+// its source folder, outputs created in its new folder, each by one openat
+// relative to the folder's handle; it records every file it creates.
+type versionWriter struct {
+	b       *build
+	ctx     context.Context
+	v       *Version
+	in, out *dirHandle
+	files   catalog.Files
+	outputs []fileState
+	iconSum string // SHA-256 of the committed icon
 }
 
 // write makes a version folder's outputs from its inputs.
-func (b *build) write(ctx context.Context, root *os.Root, v *Version, dst string) (catalog.Files, error) {
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+func (b *build) write(ctx context.Context, v *Version, dst string) (*versionWriter, error) {
+	in, err := openInputDir(b.root, v.rel)
+	if err != nil {
 		return nil, err
 	}
-	files := catalog.Files{}
-	src := func(name string) string { return path.Join(v.rel, name) }
-	copyOne := func(name string, signed bool) error {
-		f, err := b.copyFile(ctx, root, src(name), filepath.Join(dst, name), signed)
-		if err != nil {
-			return err
-		}
-		files[name] = f
-		return nil
-	}
-	if err := copyOne(SpecFile, true); err != nil {
+	defer in.Close()
+	out, err := makeOutputDir(dst)
+	if err != nil {
 		return nil, err
+	}
+	defer out.Close()
+	w := &versionWriter{b: b, ctx: ctx, v: v, in: in, out: out, files: catalog.Files{}}
+	return w, w.writeAll()
+}
+
+func (w *versionWriter) writeAll() error {
+	v := w.v
+	if err := w.copy(SpecFile, true); err != nil {
+		return err
 	}
 	if v.Icon != "" {
-		if err := b.writeIcon(root, v, dst, files); err != nil {
-			return nil, err
+		if err := w.icon(); err != nil {
+			return err
 		}
 	}
 	if v.License {
-		if err := copyOne(LicenseFile, false); err != nil {
-			return nil, err
+		if err := w.copy(LicenseFile, false); err != nil {
+			return err
 		}
 	}
-	layout := b.opts.Config.Resources
+	layout := w.b.opts.Config.Resources
 	for _, r := range v.Resources {
 		// The licence file is served loose in every layout: the CDAP UI's
 		// deploy wizard fetches it by the name spec.json gives.
 		if layout == ResourcesBoth || layout == ResourcesFiles || r == v.Spec.License {
-			if err := copyOne(r, true); err != nil {
-				return nil, err
+			if err := w.copy(r, true); err != nil {
+				return err
 			}
 		}
 	}
 	if (layout == ResourcesBoth || layout == ResourcesArchive) && len(v.Resources) > 0 {
-		f, err := b.writeArchive(ctx, root, v, filepath.Join(dst, ArchiveFile))
-		if err != nil {
-			return nil, err
-		}
-		files[ArchiveFile] = f
+		return w.archive()
 	}
-	return files, nil
+	return nil
 }
 
-// writeIcon serves the version's icon: the committed file as it is, and
+// icon serves the version's icon: the committed file as it is, and
 // icon.png with PNG bytes, the only icon the CDAP UI requests (made from a
 // JPEG or an SVG; a JPEG committed as icon.png is replaced by its PNG).
-func (b *build) writeIcon(root *os.Root, v *Version, dst string, files catalog.Files) error {
-	data, err := root.ReadFile(path.Join(v.rel, v.Icon))
+func (w *versionWriter) icon() error {
+	data, err := w.in.readFile(w.v.Icon, MaxIconSize)
 	if err != nil {
 		return err
 	}
-	png, err := iconPNG(v.Icon, data, b.opts.Config)
+	sum := sha256.Sum256(data)
+	w.iconSum = hex.EncodeToString(sum[:])
+	png, err := iconPNG(w.v.Icon, data, w.b.opts.Config)
 	if err != nil {
 		return err
 	}
-	if v.Icon != IconPNG {
-		if files[v.Icon], err = b.writeBytesFile(filepath.Join(dst, v.Icon), data, false); err != nil {
+	if w.v.Icon != IconPNG {
+		if err := w.bytes(w.v.Icon, data, false); err != nil {
 			return err
 		}
 	}
-	files[IconPNG], err = b.writeBytesFile(filepath.Join(dst, IconPNG), png, false)
-	return err
+	return w.bytes(IconPNG, png, false)
 }
 
-// writeBytesFile writes data to dst like writeFile.
-func (b *build) writeBytesFile(dst string, data []byte, signed bool) (catalog.File, error) {
-	return b.writeFile(dst, signed, func(w io.Writer) error {
-		_, err := w.Write(data)
+// bytes writes data as name.
+func (w *versionWriter) bytes(name string, data []byte, signed bool) error {
+	return w.file(name, signed, func(dst io.Writer) error {
+		_, err := dst.Write(data)
 		return err
 	})
 }
 
-// copyFile copies src (inside root) to dst, hashing it, and signing it when
-// signed is set, in one pass over the bytes.
-func (b *build) copyFile(ctx context.Context, root *os.Root, src, dst string, signed bool) (catalog.File, error) {
-	in, err := root.Open(src)
+// copy copies the input file name, hashing it, and signing it when signed
+// is set, in one pass over the bytes.
+func (w *versionWriter) copy(name string, signed bool) error {
+	in, err := w.in.open(name)
 	if err != nil {
-		return catalog.File{}, err
+		return err
 	}
 	defer in.Close()
-	return b.writeFile(dst, signed, func(w io.Writer) error {
-		_, err := io.Copy(w, ctxReader{ctx, in})
+	return w.file(name, signed, func(dst io.Writer) error {
+		_, err := io.Copy(dst, ctxReader{w.ctx, in})
 		return err
 	})
 }
@@ -213,55 +224,76 @@ type readCloser struct {
 	io.Closer
 }
 
-func (b *build) writeArchive(ctx context.Context, root *os.Root, v *Version, dst string) (catalog.File, error) {
-	files := make([]archive.File, len(v.Resources))
-	for i, name := range v.Resources {
+// archive writes archive.zip of the resources.
+func (w *versionWriter) archive() error {
+	files := make([]archive.File, len(w.v.Resources))
+	for i, name := range w.v.Resources {
 		files[i] = archive.File{Name: name, Open: func() (io.ReadCloser, error) {
-			f, err := root.Open(path.Join(v.rel, name))
+			f, err := w.in.open(name)
 			if err != nil {
 				return nil, err
 			}
-			return readCloser{ctxReader{ctx, f}, f}, nil
+			return readCloser{ctxReader{w.ctx, f}, f}, nil
 		}}
 	}
-	return b.writeFile(dst, true, func(w io.Writer) error { return archive.Create(w, files) })
+	return w.file(ArchiveFile, true, func(dst io.Writer) error { return archive.Create(dst, files) })
 }
 
-// writeFile creates dst with what fill writes, hashing the bytes on the way
+// bufPool holds the write buffers of output files (archive/zip writes in
+// small pieces), so that thousands of small files do not each allocate one.
+var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
+
+// file creates name with what fill writes, hashing the bytes on the way
 // and, when signed is set and the build has a signer, signing them into
-// dst.asc (verified before it is written).
-func (b *build) writeFile(dst string, signed bool, fill func(io.Writer) error) (catalog.File, error) {
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+// name.asc (verified before it is written).
+func (w *versionWriter) file(name string, signed bool, fill func(io.Writer) error) error {
+	out, err := w.out.create(name)
 	if err != nil {
-		return catalog.File{}, err
+		return err
 	}
 	defer out.Close()
 	h := sha256.New()
-	buf := bufio.NewWriterSize(out, 256<<10) // archive/zip writes in small pieces
+	buf := bufPool.Get().(*bufio.Writer)
+	buf.Reset(out)
+	defer func() { buf.Reset(nil); bufPool.Put(buf) }()
 	sinks := []io.Writer{buf, h}
 	var stream *sign.Stream
-	if signed && b.opts.Signer != nil {
-		if stream, err = b.opts.Signer.NewStream(); err != nil {
-			return catalog.File{}, err
+	if signer := w.b.opts.Signer; signed && signer != nil {
+		if stream, err = signer.NewStream(); err != nil {
+			return err
 		}
 		sinks = append(sinks, stream)
 	}
 	cw := &countWriter{w: io.MultiWriter(sinks...)}
 	if err := fill(cw); err != nil {
-		return catalog.File{}, err
+		return err
 	}
 	if err := buf.Flush(); err != nil {
-		return catalog.File{}, err
+		return err
 	}
-	if err := out.Close(); err != nil {
-		return catalog.File{}, err
+	if err := w.done(out, name); err != nil {
+		return err
 	}
-	if stream != nil {
-		if _, err := writeFileFunc(dst+".asc", stream.Finish); err != nil {
-			return catalog.File{}, fmt.Errorf("signing %s: %w", filepath.Base(dst), err)
-		}
+	w.files[name] = catalog.File{SHA256: hex.EncodeToString(h.Sum(nil)), Size: cw.n}
+	if stream == nil {
+		return nil
 	}
-	return catalog.File{SHA256: hex.EncodeToString(h.Sum(nil)), Size: cw.n}, nil
+	sig, err := w.out.create(name + ".asc")
+	if err != nil {
+		return err
+	}
+	defer sig.Close()
+	if err := stream.Finish(sig); err != nil {
+		return fmt.Errorf("signing %s: %w", name, err)
+	}
+	return w.done(sig, name+".asc")
+}
+
+// done records a file just written as an output.
+func (w *versionWriter) done(f fdFile, name string) error {
+	st, err := f.state(name)
+	w.outputs = append(w.outputs, st)
+	return err
 }
 
 // writeFileFunc creates file with what fill writes.

@@ -1,0 +1,164 @@
+package builder
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirHandle is an open directory whose files are opened and created
+// relative to it: one openat per file. Files are raw descriptors, not
+// os.Files: on Linux every os.File of a regular file costs four fcntl calls
+// and a failed epoll registration, which for a tree of many small files
+// was most of a build's system calls. The directory itself is reached
+// through os.Root (inputs) or created by the build (outputs); a name is one
+// path element opened with O_NOFOLLOW, so nothing escapes it.
+type dirHandle struct {
+	f  *os.File
+	fd int
+}
+
+// openInputDir opens the folder rel inside root.
+func openInputDir(root *os.Root, rel string) (*dirHandle, error) {
+	f, err := root.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	return &dirHandle{f, int(f.Fd())}, nil
+}
+
+// makeOutputDir creates the folder path (its parents as needed) and opens it.
+func makeOutputDir(path string) (*dirHandle, error) {
+	if err := os.Mkdir(path, 0o755); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(path, 0o755); err != nil {
+			return nil, err
+		}
+	} else if err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &dirHandle{f, int(f.Fd())}, nil
+}
+
+func (d *dirHandle) Close() error { return d.f.Close() }
+
+// element refuses a name that is not one path element.
+func element(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
+		return fmt.Errorf("%q is not a file name", name)
+	}
+	return nil
+}
+
+// open opens the regular file name for reading.
+func (d *dirHandle) open(name string) (fdFile, error) {
+	if err := element(name); err != nil {
+		return -1, err
+	}
+	fd, err := retry(func() (int, error) { return unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0) })
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	return fdFile(fd), nil
+}
+
+// create creates name, which must not exist, for writing.
+func (d *dirHandle) create(name string) (fdFile, error) {
+	if err := element(name); err != nil {
+		return -1, err
+	}
+	fd, err := retry(func() (int, error) {
+		return unix.Openat(d.fd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	})
+	if err != nil {
+		return -1, &os.PathError{Op: "create", Path: name, Err: err}
+	}
+	return fdFile(fd), nil
+}
+
+// readFile reads name whole, refusing more than limit bytes.
+func (d *dirHandle) readFile(name string, limit int64) ([]byte, error) {
+	f, err := d.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("%s: over %d bytes", name, limit)
+	}
+	return data, err
+}
+
+// fdFile is an open file descriptor.
+type fdFile int
+
+func (f fdFile) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := retry(func() (int, error) { return unix.Read(int(f), p) })
+	switch {
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (f fdFile) ReadAt(p []byte, off int64) (int, error) {
+	total := 0
+	for total < len(p) {
+		n, err := retry(func() (int, error) { return unix.Pread(int(f), p[total:], off+int64(total)) })
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			return total, io.EOF
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (f fdFile) Write(p []byte) (int, error) {
+	total := 0
+	for total < len(p) {
+		n, err := retry(func() (int, error) { return unix.Write(int(f), p[total:]) })
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// state is the file's state as the cache records outputs.
+func (f fdFile) state(name string) (fileState, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f), &st); err != nil {
+		return fileState{}, err
+	}
+	return fileState{Name: name, Size: st.Size, MTime: st.Mtim.Nano(), Inode: st.Ino}, nil
+}
+
+func (f fdFile) Close() error { return unix.Close(int(f)) }
+
+// retry repeats a system call interrupted by a signal (the Go runtime's
+// preemption signals interrupt blocking calls).
+func retry(call func() (int, error)) (int, error) {
+	for {
+		n, err := call()
+		if !errors.Is(err, unix.EINTR) {
+			return n, err
+		}
+	}
+}
