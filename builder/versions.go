@@ -2,6 +2,7 @@ package builder
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -278,13 +279,19 @@ func (w *versionWriter) file(name string, signed bool, fill func(io.Writer) erro
 	if stream == nil {
 		return nil
 	}
+	// The armored signature is made in memory and written at once: the
+	// armor encoder writes a line at a time.
+	var armored bytes.Buffer
+	if err := stream.Finish(&armored); err != nil {
+		return fmt.Errorf("signing %s: %w", name, err)
+	}
 	sig, err := w.out.create(name + ".asc")
 	if err != nil {
 		return err
 	}
 	defer sig.Close()
-	if err := stream.Finish(sig); err != nil {
-		return fmt.Errorf("signing %s: %w", name, err)
+	if _, err := sig.Write(armored.Bytes()); err != nil {
+		return err
 	}
 	return w.done(sig, name+".asc")
 }
