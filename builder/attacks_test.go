@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/market-dev/market/builder"
+	"github.com/market-dev/market/builder/sign"
 	"github.com/market-dev/market/schema/problem"
 )
 
@@ -98,77 +99,86 @@ func TestAttacks(t *testing.T) {
 			repo := filepath.Join(base, "repo")
 			c.materialise(t, base, repo)
 			t.Chdir(repo)
-
-			// 1. market validate
-			out, exit, probs := validateLikeCLI(t, c.packages)
-			t.Logf("market validate: exit %d\n%s", exit, out)
-			checkOneLinePerProblem(t, out, probs)
-			switch {
-			case c.exit != 0 && exit == 0:
-				t.Errorf("GAP: %s is not refused today: market validate exits 0, want %d with:\n%s\n(output:\n%s)", name, c.exit, strings.Join(c.lines, "\n"), out)
-			case exit != c.exit:
-				t.Errorf("market validate exits %d, want %d\n%s", exit, c.exit, out)
-				fallthrough
-			default:
-				lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-				for _, want := range c.lines {
-					want, bug, isBug := strings.Cut(want, "## BUG:")
-					want = strings.TrimSpace(want)
-					switch {
-					case containsLine(lines, want):
-					case isBug:
-						t.Errorf("BUG:%s\n(no problem line contains %q; output:\n%s)", bug, want, out)
-					default:
-						t.Errorf("no problem line contains %q\noutput:\n%s", want, out)
-					}
-				}
-			}
-
-			// 2. market build into a good tree
-			dist := filepath.Join(repo, "dist")
-			if _, err := builder.Build(context.Background(), builder.Options{Packages: examplesAbs, Out: dist, Signer: s}); err != nil {
-				t.Fatalf("building the good tree: %v", err)
-			}
-			before := snapshot(t, dist)
-			var m0, m1 runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&m0)
-			_, err := builder.Build(context.Background(), builder.Options{Packages: c.packages, Out: dist, Signer: s})
-			runtime.ReadMemStats(&m1)
-			alloc := m1.TotalAlloc - m0.TotalAlloc
-			if _, err := os.Lstat(filepath.Join(repo, ".dist.lock")); err == nil {
-				t.Error(".dist.lock left beside the output")
-			}
-			if left, _ := filepath.Glob(filepath.Join(repo, ".dist.new-*")); len(left) > 0 {
-				t.Errorf("temporary trees left beside the output: %v", left)
-			}
-			if c.exit != 0 {
-				var pl problem.List
-				switch {
-				case err == nil:
-					t.Errorf("GAP: %s: market build accepted the attack tree and replaced the previous tree with it", name)
-					return
-				case c.exit == 1 && !errors.As(err, &pl):
-					t.Errorf("market build failed with %v, want the validation problems", err)
-				}
-				if !mapsEqual(before, snapshot(t, dist)) {
-					t.Errorf("the refused build changed the previous tree")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("market build refused a tree validate accepts: %v", err)
-			}
-			if c.allocBelow > 0 && alloc >= c.allocBelow {
-				t.Errorf("the build allocated %d bytes in all, want fewer than %d", alloc, c.allocBelow)
-			}
-			t.Logf("the build allocated %d bytes in all", alloc)
-			for _, o := range c.outs {
-				o.check(t, dist)
-			}
-			checkTree(t, dist, "v1", pubKey)
+			c.checkValidate(t, name)
+			c.checkBuild(t, name, repo, examplesAbs, pubKey, s)
 		})
 	}
+}
+
+// checkValidate runs market validate in the current directory (step 1).
+func (c *attack) checkValidate(t *testing.T, name string) {
+	t.Helper()
+	out, exit, probs := validateLikeCLI(t, c.packages)
+	t.Logf("market validate: exit %d\n%s", exit, out)
+	checkOneLinePerProblem(t, out, probs)
+	switch {
+	case c.exit != 0 && exit == 0:
+		t.Errorf("GAP: %s is not refused today: market validate exits 0, want %d with:\n%s\n(output:\n%s)", name, c.exit, strings.Join(c.lines, "\n"), out)
+	case exit != c.exit:
+		t.Errorf("market validate exits %d, want %d\n%s", exit, c.exit, out)
+		fallthrough
+	default:
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		for _, want := range c.lines {
+			want, bug, isBug := strings.Cut(want, "## BUG:")
+			want = strings.TrimSpace(want)
+			switch {
+			case containsLine(lines, want):
+			case isBug:
+				t.Errorf("BUG:%s\n(no problem line contains %q; output:\n%s)", bug, want, out)
+			default:
+				t.Errorf("no problem line contains %q\noutput:\n%s", want, out)
+			}
+		}
+	}
+}
+
+// checkBuild builds a good tree at repo/dist, then the attack tree into the
+// same dist (step 2).
+func (c *attack) checkBuild(t *testing.T, name, repo, examplesAbs, pubKey string, s *sign.Signer) {
+	t.Helper()
+	dist := filepath.Join(repo, "dist")
+	if _, err := builder.Build(context.Background(), builder.Options{Packages: examplesAbs, Out: dist, Signer: s}); err != nil {
+		t.Fatalf("building the good tree: %v", err)
+	}
+	before := snapshot(t, dist)
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	_, err := builder.Build(context.Background(), builder.Options{Packages: c.packages, Out: dist, Signer: s})
+	runtime.ReadMemStats(&m1)
+	alloc := m1.TotalAlloc - m0.TotalAlloc
+	if _, err := os.Lstat(filepath.Join(repo, ".dist.lock")); err == nil {
+		t.Error(".dist.lock left beside the output")
+	}
+	if left, _ := filepath.Glob(filepath.Join(repo, ".dist.new-*")); len(left) > 0 {
+		t.Errorf("temporary trees left beside the output: %v", left)
+	}
+	if c.exit != 0 {
+		var pl problem.List
+		switch {
+		case err == nil:
+			t.Errorf("GAP: %s: market build accepted the attack tree and replaced the previous tree with it", name)
+			return
+		case c.exit == 1 && !errors.As(err, &pl):
+			t.Errorf("market build failed with %v, want the validation problems", err)
+		}
+		if !mapsEqual(before, snapshot(t, dist)) {
+			t.Errorf("the refused build changed the previous tree")
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("market build refused a tree validate accepts: %v", err)
+	}
+	if c.allocBelow > 0 && alloc >= c.allocBelow {
+		t.Errorf("the build allocated %d bytes in all, want fewer than %d", alloc, c.allocBelow)
+	}
+	t.Logf("the build allocated %d bytes in all", alloc)
+	for _, o := range c.outs {
+		o.check(t, dist)
+	}
+	checkTree(t, dist, "v1", pubKey)
 }
 
 type attack struct {
@@ -284,95 +294,7 @@ func (c *attack) materialise(t *testing.T, base, repo string) {
 		}
 	}
 	for _, line := range c.setup {
-		w := words(t, line)
-		need := func(n int) {
-			if len(w) != n {
-				t.Fatalf("setup: %q: want %d words", line, n)
-			}
-		}
-		var err error
-		switch w[0] {
-		case "symlink":
-			need(4)
-			if w[2] != "->" {
-				t.Fatalf("setup: %q: want symlink LINK -> TARGET", line)
-			}
-			err = os.Symlink(w[3], at(w[1]))
-		case "hardlink":
-			need(4)
-			if w[2] != "=" {
-				t.Fatalf("setup: %q: want hardlink NEW = EXISTING", line)
-			}
-			err = os.Link(at(w[3]), at(w[1]))
-		case "fifo":
-			need(2)
-			err = unix.Mkfifo(at(w[1]), 0o644)
-		case "socket":
-			need(2)
-			// A bound socket stays on disk after its listener closes.
-			l, lerr := net.Listen("unix", at(w[1]))
-			if lerr == nil {
-				l.(*net.UnixListener).SetUnlinkOnClose(false)
-				l.Close()
-			}
-			err = lerr
-		case "chardev":
-			need(4)
-			major, _ := strconv.Atoi(w[2])
-			minor, _ := strconv.Atoi(w[3])
-			err = unix.Mknod(at(w[1]), unix.S_IFCHR|0o666, int(unix.Mkdev(uint32(major), uint32(minor))))
-			if errors.Is(err, syscall.EPERM) {
-				t.Skipf("setup: %q: cannot make a device node here: %v", line, err)
-			}
-		case "packages":
-			need(2)
-			c.packages = w[1]
-		case "dir":
-			need(2)
-			err = os.MkdirAll(at(w[1]), 0o755)
-		case "sparse":
-			need(3)
-			n, perr := strconv.ParseInt(w[2], 10, 64)
-			if perr != nil {
-				t.Fatalf("setup: %q: %v", line, perr)
-			}
-			var f *os.File
-			if f, err = os.Create(at(w[1])); err == nil {
-				err = errors.Join(f.Truncate(n), f.Close())
-			}
-		case "repeat":
-			need(4)
-			n, perr := strconv.Atoi(w[3])
-			if perr != nil {
-				t.Fatalf("setup: %q: %v", line, perr)
-			}
-			var f *os.File
-			if f, err = os.OpenFile(at(w[1]), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err == nil {
-				_, werr := f.WriteString(strings.Repeat(w[2], n))
-				err = errors.Join(werr, f.Close())
-			}
-		case "bytes":
-			if len(w) != 2 && len(w) != 3 {
-				t.Fatalf("setup: %q: want bytes PATH [TEXT]", line)
-			}
-			data := "x\n"
-			if len(w) == 3 {
-				data = w[2]
-			}
-			err = os.WriteFile(at(w[1]), []byte(data), 0o644)
-		case "many":
-			need(3)
-			n, perr := strconv.Atoi(w[2])
-			if perr != nil {
-				t.Fatalf("setup: %q: %v", line, perr)
-			}
-			for i := 0; i < n && err == nil; i++ {
-				err = os.WriteFile(at(fmt.Sprintf(w[1], i)), []byte("x\n"), 0o644)
-			}
-		default:
-			t.Fatalf("setup: unknown command %q", line)
-		}
-		if err != nil {
+		if err := c.setupLine(t, line, at); err != nil {
 			t.Fatalf("setup: %q: %v", line, err)
 		}
 	}
@@ -381,6 +303,115 @@ func (c *attack) materialise(t *testing.T, base, repo string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// setupLine runs one setup command; at maps a path of the case to the disk.
+func (c *attack) setupLine(t *testing.T, line string, at func(string) string) error {
+	t.Helper()
+	w := words(t, line)
+	need := func(n int) {
+		if len(w) != n {
+			t.Fatalf("setup: %q: want %d words", line, n)
+		}
+	}
+	switch w[0] {
+	case "symlink":
+		need(4)
+		if w[2] != "->" {
+			t.Fatalf("setup: %q: want symlink LINK -> TARGET", line)
+		}
+		return os.Symlink(w[3], at(w[1]))
+	case "hardlink":
+		need(4)
+		if w[2] != "=" {
+			t.Fatalf("setup: %q: want hardlink NEW = EXISTING", line)
+		}
+		return os.Link(at(w[3]), at(w[1]))
+	case "fifo":
+		need(2)
+		return unix.Mkfifo(at(w[1]), 0o644)
+	case "socket":
+		need(2)
+		// A bound socket stays on disk after its listener closes.
+		l, err := net.Listen("unix", at(w[1]))
+		if err == nil {
+			l.(*net.UnixListener).SetUnlinkOnClose(false)
+			l.Close()
+		}
+		return err
+	case "chardev":
+		need(4)
+		major, _ := strconv.Atoi(w[2])
+		minor, _ := strconv.Atoi(w[3])
+		err := unix.Mknod(at(w[1]), unix.S_IFCHR|0o666, int(unix.Mkdev(uint32(major), uint32(minor))))
+		if errors.Is(err, syscall.EPERM) {
+			t.Skipf("setup: %q: cannot make a device node here: %v", line, err)
+		}
+		return err
+	case "packages":
+		need(2)
+		c.packages = w[1]
+		return nil
+	case "dir":
+		need(2)
+		return os.MkdirAll(at(w[1]), 0o755)
+	}
+	return setupContent(t, line, w, at)
+}
+
+// setupContent runs the setup commands that write file content.
+func setupContent(t *testing.T, line string, w []string, at func(string) string) error {
+	t.Helper()
+	need := func(n int) {
+		if len(w) != n {
+			t.Fatalf("setup: %q: want %d words", line, n)
+		}
+	}
+	atoi := func(s string) int64 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("setup: %q: %v", line, err)
+		}
+		return n
+	}
+	switch w[0] {
+	case "sparse":
+		need(3)
+		n := atoi(w[2])
+		f, err := os.Create(at(w[1]))
+		if err != nil {
+			return err
+		}
+		return errors.Join(f.Truncate(n), f.Close())
+	case "repeat":
+		need(4)
+		n := atoi(w[3])
+		f, err := os.OpenFile(at(w[1]), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		_, werr := f.WriteString(strings.Repeat(w[2], int(n)))
+		return errors.Join(werr, f.Close())
+	case "bytes":
+		if len(w) != 2 && len(w) != 3 {
+			t.Fatalf("setup: %q: want bytes PATH [TEXT]", line)
+		}
+		data := "x\n"
+		if len(w) == 3 {
+			data = w[2]
+		}
+		return os.WriteFile(at(w[1]), []byte(data), 0o644)
+	case "many":
+		need(3)
+		for i := range int(atoi(w[2])) {
+			if err := os.WriteFile(at(fmt.Sprintf(w[1], i)), []byte("x\n"), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	t.Fatalf("setup: unknown command %q", line)
+	return nil
 }
 
 // words splits a setup line: 'single' quotes are literal, "double" quotes

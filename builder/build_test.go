@@ -170,8 +170,35 @@ func checkTree(t *testing.T, out, api, pubKey string) {
 // checkTreeLayout is checkTree for a given resources layout.
 func checkTreeLayout(t *testing.T, out, api, pubKey, layout string) {
 	t.Helper()
+	sigs, archives := checkTreeTools(t, out, pubKey)
+	if sigs == 0 || (archives == 0) != (layout == "files") {
+		t.Fatalf("found %d signatures and %d archives", sigs, archives)
+	}
+	entries := checkTreeCatalogs(t, out, api, layout)
+	// market verify must agree with gpgv and sqv on the same tree.
+	pub, err := os.ReadFile(pubKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := sign.ReadKeyRing(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := client.VerifyTree(context.Background(), out, client.VerifyOptions{Options: client.Options{Keyring: ring, API: api}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) > 0 || rep.Signatures != sigs {
+		t.Errorf("market verify: %d signatures checked (gpgv and sqv: %d), problems:\n%v", rep.Signatures, sigs, rep.Problems)
+	}
+	t.Logf("%d signatures verified by gpgv, sqv and market verify, %d archives tested, %d catalog entries", sigs, archives, entries)
+}
+
+// checkTreeTools verifies every .asc of the tree at out with gpgv and sqv
+// and tests every archive with unzip -t; it counts both.
+func checkTreeTools(t *testing.T, out, pubKey string) (sigs, archives int) {
+	t.Helper()
 	keyring := dearmor(t, pubKey)
-	var sigs, archives int
 	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.IsDir() && p == filepath.Join(out, catalog.TreeMarker) {
 			return filepath.SkipDir // bookkeeping, never served
@@ -200,9 +227,13 @@ func checkTreeLayout(t *testing.T, out, api, pubKey, layout string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sigs == 0 || (archives == 0) != (layout == "files") {
-		t.Fatalf("found %d signatures and %d archives", sigs, archives)
-	}
+	return sigs, archives
+}
+
+// checkTreeCatalogs checks packages.json and deprecated.json against the
+// files of the tree at out, and says how many entries they hold.
+func checkTreeCatalogs(t *testing.T, out, api, layout string) int {
+	t.Helper()
 	// packages.json lists the current versions, deprecated.json the
 	// deprecated ones (the CDAP clients would offer them): never both.
 	var entries, deprecated []catalog.Entry
@@ -229,38 +260,7 @@ func checkTreeLayout(t *testing.T, out, api, pubKey, layout string) {
 				t.Errorf("%s/%s/%s: catalog says %s (%d bytes), disk has %s (%d bytes)", e.Name, e.Version, name, f.SHA256, f.Size, sum, size)
 			}
 		}
-		var spec struct {
-			Actions []struct {
-				Arguments []struct {
-					Name  string
-					Value json.RawMessage
-				}
-			}
-		}
-		readJSON(t, filepath.Join(dir, "spec.json"), &spec)
-		for _, a := range spec.Actions {
-			for _, arg := range a.Arguments {
-				if !slices.Contains([]string{"jar", "config", "files", "loadfiles"}, arg.Name) {
-					continue
-				}
-				var names []string
-				if json.Unmarshal(arg.Value, &names) != nil {
-					var one string
-					json.Unmarshal(arg.Value, &one)
-					names = []string{one}
-				}
-				for _, n := range names {
-					if layout == "archive" {
-						continue
-					}
-					for _, f := range []string{n, n + ".asc"} {
-						if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-							t.Errorf("%s/%s: resource named by an action not served loose: %v", e.Name, e.Version, err)
-						}
-					}
-				}
-			}
-		}
+		checkLooseResources(t, e, dir, layout)
 	}
 	filepath.WalkDir(filepath.Join(out, api, "packages"), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && !listed[p] && !listed[strings.TrimSuffix(p, ".asc")] {
@@ -268,23 +268,45 @@ func checkTreeLayout(t *testing.T, out, api, pubKey, layout string) {
 		}
 		return err
 	})
-	// market verify must agree with gpgv and sqv on the same tree.
-	pub, err := os.ReadFile(pubKey)
-	if err != nil {
-		t.Fatal(err)
+	return len(entries)
+}
+
+// checkLooseResources checks that every file an action of e's spec names is
+// served loose in dir with a signature (unless the layout is archive only).
+func checkLooseResources(t *testing.T, e catalog.Entry, dir, layout string) {
+	t.Helper()
+	var spec struct {
+		Actions []struct {
+			Arguments []struct {
+				Name  string
+				Value json.RawMessage
+			}
+		}
 	}
-	ring, err := sign.ReadKeyRing(pub)
-	if err != nil {
-		t.Fatal(err)
+	readJSON(t, filepath.Join(dir, "spec.json"), &spec)
+	for _, a := range spec.Actions {
+		for _, arg := range a.Arguments {
+			if !slices.Contains([]string{"jar", "config", "files", "loadfiles"}, arg.Name) {
+				continue
+			}
+			var names []string
+			if json.Unmarshal(arg.Value, &names) != nil {
+				var one string
+				json.Unmarshal(arg.Value, &one)
+				names = []string{one}
+			}
+			for _, n := range names {
+				if layout == "archive" {
+					continue
+				}
+				for _, f := range []string{n, n + ".asc"} {
+					if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+						t.Errorf("%s/%s: resource named by an action not served loose: %v", e.Name, e.Version, err)
+					}
+				}
+			}
+		}
 	}
-	rep, err := client.VerifyTree(context.Background(), out, client.VerifyOptions{Options: client.Options{Keyring: ring, API: api}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Problems) > 0 || rep.Signatures != sigs {
-		t.Errorf("market verify: %d signatures checked (gpgv and sqv: %d), problems:\n%v", rep.Signatures, sigs, rep.Problems)
-	}
-	t.Logf("%d signatures verified by gpgv, sqv and market verify, %d archives tested, %d catalog entries", sigs, archives, len(entries))
 }
 
 func dearmor(t *testing.T, file string) string {

@@ -485,95 +485,126 @@ func invalidUTF8At(data []byte) int {
 // reports syntax errors with line and column, duplicate keys (which the
 // schema cannot see: a decoder keeps the last), and nesting beyond MaxJSONDepth.
 func scan(file string, data []byte) problem.List {
-	var probs problem.List
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	type frame struct {
-		object bool
-		keys   map[string]bool
-		index  int
-		key    string // pending key in an object
-		path   string // pointer of this container
-	}
-	var stack []*frame
-	child := func() string {
-		if len(stack) == 0 {
-			return ""
-		}
-		f := stack[len(stack)-1]
-		if f.object {
-			return f.path + "/" + escapePointer(f.key)
-		}
-		return f.path + "/" + strconv.Itoa(f.index)
-	}
-	afterValue := func() {
-		if len(stack) == 0 {
-			return
-		}
-		f := stack[len(stack)-1]
-		if f.object {
-			f.key = ""
-		} else {
-			f.index++
-		}
-	}
-	expectKey := func() bool {
-		return len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].key == ""
-	}
+	s := &tokenScan{file: file, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	s.dec.UseNumber()
 	for {
-		tok, err := dec.Token()
+		tok, err := s.dec.Token()
 		if err != nil {
-			if err.Error() == "EOF" && len(stack) == 0 {
+			if err.Error() == "EOF" && len(s.stack) == 0 {
 				break
 			}
-			line, col := position(data, dec.InputOffset())
+			line, col := position(data, s.dec.InputOffset())
 			msg := err.Error()
 			if msg == "EOF" || msg == "unexpected EOF" {
 				msg = "unexpected end of file"
 			}
-			probs.Add(file, "", "is not valid JSON: line %d, column %d: %s", line, col, strings.TrimPrefix(msg, "json: "))
-			return probs
+			s.probs.Add(file, "", "is not valid JSON: line %d, column %d: %s", line, col, strings.TrimPrefix(msg, "json: "))
+			return s.probs
 		}
-		if expectKey() {
-			if key, ok := tok.(string); ok {
-				f := stack[len(stack)-1]
-				if f.keys[key] {
-					probs.Add(file, f.path+"/"+escapePointer(key), "duplicate key %q (JSON readers disagree on which value wins)", key)
-				}
-				f.keys[key] = true
-				f.key = key
-				continue
-			}
+		if s.key(tok) {
+			continue
 		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{', '[':
-				if len(stack) >= MaxJSONDepth {
-					probs.Add(file, child(), "nests deeper than %d levels (MaxJSONDepth)", MaxJSONDepth)
-					return probs
-				}
-				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, path: child()})
-			case '}', ']':
-				stack = stack[:len(stack)-1]
-				afterValue()
-			}
-		default:
-			afterValue()
+		if !s.value(tok) {
+			return s.probs
 		}
-		if len(stack) == 0 {
-			if _, err := dec.Token(); err == nil {
-				probs.Add(file, "", "is not valid JSON: more than one value (text after the closing brace)")
-				return probs
-			} else if err.Error() != "EOF" {
-				line, col := position(data, dec.InputOffset())
-				probs.Add(file, "", "is not valid JSON: line %d, column %d: %s", line, col, strings.TrimPrefix(err.Error(), "json: "))
-				return probs
-			}
+		if len(s.stack) == 0 {
+			s.end()
 			break
 		}
 	}
-	return probs
+	return s.probs
+}
+
+// tokenScan is scan's state: the containers open around the current token.
+type tokenScan struct {
+	file  string
+	data  []byte
+	dec   *json.Decoder
+	stack []*scanFrame
+	probs problem.List
+}
+
+// scanFrame is one open object or array.
+type scanFrame struct {
+	object bool
+	keys   map[string]bool
+	index  int
+	key    string // pending key in an object
+	path   string // pointer of this container
+}
+
+// child is the pointer of the next value in the innermost container.
+func (s *tokenScan) child() string {
+	if len(s.stack) == 0 {
+		return ""
+	}
+	f := s.stack[len(s.stack)-1]
+	if f.object {
+		return f.path + "/" + escapePointer(f.key)
+	}
+	return f.path + "/" + strconv.Itoa(f.index)
+}
+
+func (s *tokenScan) afterValue() {
+	if len(s.stack) == 0 {
+		return
+	}
+	f := s.stack[len(s.stack)-1]
+	if f.object {
+		f.key = ""
+	} else {
+		f.index++
+	}
+}
+
+// key takes tok as an object key when one is expected, reporting a
+// duplicate; it says whether it did.
+func (s *tokenScan) key(tok json.Token) bool {
+	if len(s.stack) == 0 || !s.stack[len(s.stack)-1].object || s.stack[len(s.stack)-1].key != "" {
+		return false
+	}
+	key, ok := tok.(string)
+	if !ok {
+		return false
+	}
+	f := s.stack[len(s.stack)-1]
+	if f.keys[key] {
+		s.probs.Add(s.file, f.path+"/"+escapePointer(key), "duplicate key %q (JSON readers disagree on which value wins)", key)
+	}
+	f.keys[key] = true
+	f.key = key
+	return true
+}
+
+// value takes tok as a value or a delimiter; false when nesting is too deep.
+func (s *tokenScan) value(tok json.Token) bool {
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{', '[':
+			if len(s.stack) >= MaxJSONDepth {
+				s.probs.Add(s.file, s.child(), "nests deeper than %d levels (MaxJSONDepth)", MaxJSONDepth)
+				return false
+			}
+			s.stack = append(s.stack, &scanFrame{object: t == '{', keys: map[string]bool{}, path: s.child()})
+		case '}', ']':
+			s.stack = s.stack[:len(s.stack)-1]
+			s.afterValue()
+		}
+	default:
+		s.afterValue()
+	}
+	return true
+}
+
+// end checks that nothing follows the top-level value.
+func (s *tokenScan) end() {
+	if _, err := s.dec.Token(); err == nil {
+		s.probs.Add(s.file, "", "is not valid JSON: more than one value (text after the closing brace)")
+	} else if err.Error() != "EOF" {
+		line, col := position(s.data, s.dec.InputOffset())
+		s.probs.Add(s.file, "", "is not valid JSON: line %d, column %d: %s", line, col, strings.TrimPrefix(err.Error(), "json: "))
+	}
 }
 
 // position converts a byte offset into a 1-based line and column.

@@ -96,17 +96,7 @@ func newModel(d Data) (*model, error) {
 		}
 		pvs = append(pvs, v)
 	}
-	s := &siteInfo{
-		Title: d.Title, API: d.API, Product: d.Product, ProductVersions: d.ProductVersions,
-		Fingerprint: groupFingerprint(d.Fingerprint), Signed: d.Fingerprint != "",
-		From: strings.TrimSuffix(d.BaseURL, "/"),
-	}
-	if s.From == "" {
-		s.From = SiteURL
-	}
-	if !strings.EqualFold(d.SigningFingerprint, d.Fingerprint) {
-		s.SigningFingerprint = groupFingerprint(d.SigningFingerprint)
-	}
+	s := newSiteInfo(d)
 	m := &model{site: s}
 
 	// Categories: the configured order, then any a spec names that the list lacks.
@@ -129,7 +119,47 @@ func newModel(d Data) (*model, error) {
 		addCategory(c.Name, c.HasIcon)
 	}
 
-	// Packages: runs of entries with the same name, newest first.
+	extra, err := m.addPackages(d, pvs, byName)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(extra)
+	for _, c := range extra {
+		addCategory(c, false)
+	}
+	for _, p := range m.packages {
+		p.Card = newCard(p, d, byName)
+		for _, c := range p.Card.Categories {
+			c.cards = append(c.cards, p.Card)
+			c.Count++
+		}
+	}
+	// A category no package shows (all of its packages moved on) gets no page.
+	m.categories = slices.DeleteFunc(m.categories, func(c *category) bool { return c.Count == 0 })
+	s.Categories, s.Packages = m.categories, len(m.packages)
+	return m, nil
+}
+
+// newSiteInfo is what every page shows about the marketplace d.
+func newSiteInfo(d Data) *siteInfo {
+	s := &siteInfo{
+		Title: d.Title, API: d.API, Product: d.Product, ProductVersions: d.ProductVersions,
+		Fingerprint: groupFingerprint(d.Fingerprint), Signed: d.Fingerprint != "",
+		From: strings.TrimSuffix(d.BaseURL, "/"),
+	}
+	if s.From == "" {
+		s.From = SiteURL
+	}
+	if !strings.EqualFold(d.SigningFingerprint, d.Fingerprint) {
+		s.SigningFingerprint = groupFingerprint(d.SigningFingerprint)
+	}
+	return s
+}
+
+// addPackages adds d's packages to m: runs of entries with the same name,
+// newest first. It returns the categories their shown versions name that
+// known lacks, in the order first met.
+func (m *model) addPackages(d Data, pvs []schema.Version, known map[string]*category) ([]string, error) {
 	var extra []string
 	for i := 0; i < len(d.Entries); {
 		j := i
@@ -153,27 +183,13 @@ func newModel(d Data) (*model, error) {
 		}
 		m.packages = append(m.packages, p)
 		for _, c := range p.considered()[0].Categories {
-			if byName[c] == nil && !slices.Contains(extra, c) {
+			if known[c] == nil && !slices.Contains(extra, c) {
 				extra = append(extra, c)
 			}
 		}
 		i = j
 	}
-	slices.Sort(extra)
-	for _, c := range extra {
-		addCategory(c, false)
-	}
-	for _, p := range m.packages {
-		p.Card = newCard(p, d, byName)
-		for _, c := range p.Card.Categories {
-			c.cards = append(c.cards, p.Card)
-			c.Count++
-		}
-	}
-	// A category no package shows (all of its packages moved on) gets no page.
-	m.categories = slices.DeleteFunc(m.categories, func(c *category) bool { return c.Count == 0 })
-	s.Categories, s.Packages = m.categories, len(m.packages)
-	return m, nil
+	return extra, nil
 }
 
 func newVersion(e catalog.Entry, spec *schema.Spec, pvs []schema.Version) (*version, error) {

@@ -199,28 +199,7 @@ func describeAction(a schema.Action) action {
 		b.text("Deploy application")
 		b.opt(" from ", str("jar"), "")
 	case "create_pipeline", "create_pipeline_draft":
-		if a.Type == "create_pipeline" {
-			b.text("Create pipeline ")
-		} else {
-			b.text("Create pipeline draft ")
-		}
-		b.code(str("name"))
-		var art struct{ Scope, Name, Version string }
-		if json.Unmarshal(args["artifact"], &art) == nil && art.Name != "" {
-			b.text(" on ")
-			b.code(art.Name)
-			if art.Version != "" {
-				if r, err := schema.ParseRange(art.Version); err == nil {
-					b.text(" " + r.Describe())
-				} else {
-					b.text(" " + art.Version)
-				}
-			}
-			if art.Scope != "" {
-				b.text(" (" + art.Scope + " scope)")
-			}
-		}
-		b.opt(" from ", str("config"), "")
+		b.pipeline(a.Type, str("name"), args["artifact"], str("config"))
 	case "load_datapack":
 		b.text("Load data pack")
 		if n := str("name"); n != "" {
@@ -239,19 +218,51 @@ func describeAction(a schema.Action) action {
 		b.text("Do these steps yourself:")
 		out.Steps = list("steps")
 	default:
-		b.text(strings.ReplaceAll(a.Type, "_", " "))
-		for i, arg := range a.Arguments {
-			if i == 0 {
-				b.text(": ")
-			} else {
-				b.text(", ")
-			}
-			b.text(arg.Name + " ")
-			b.code(argString(arg.Value))
-		}
+		b.other(a)
 	}
 	out.Parts = b.parts
 	return out
+}
+
+// pipeline summarizes a create_pipeline or create_pipeline_draft action.
+func (s *summary) pipeline(typ, name string, artifact json.RawMessage, config string) {
+	if typ == "create_pipeline" {
+		s.text("Create pipeline ")
+	} else {
+		s.text("Create pipeline draft ")
+	}
+	s.code(name)
+	var art struct{ Scope, Name, Version string }
+	if json.Unmarshal(artifact, &art) == nil && art.Name != "" {
+		s.text(" on ")
+		s.code(art.Name)
+		if art.Version != "" {
+			if r, err := schema.ParseRange(art.Version); err == nil {
+				s.text(" " + r.Describe())
+			} else {
+				s.text(" " + art.Version)
+			}
+		}
+		if art.Scope != "" {
+			s.text(" (" + art.Scope + " scope)")
+		}
+	}
+	s.opt(" from ", config, "")
+}
+
+// other summarizes an action of a type without a summary of its own: the
+// type in words, then every argument.
+func (s *summary) other(a schema.Action) {
+	s.text(strings.ReplaceAll(a.Type, "_", " "))
+	for i, arg := range a.Arguments {
+		if i == 0 {
+			s.text(": ")
+		} else {
+			s.text(", ")
+		}
+		s.text(arg.Name + " ")
+		s.code(argString(arg.Value))
+	}
 }
 
 // summary builds an action summary out of parts.

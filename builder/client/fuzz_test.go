@@ -109,41 +109,9 @@ var fuzzLimits = client.ExtractLimits{MaxSize: 1 << 20, MaxFiles: 100}
 // bytes, listed exactly; what it refuses, it refuses with an *client.Error
 // of a documented Kind, and an unsafe archive leaves nothing behind.
 func FuzzExtract(f *testing.F) {
-	var good bytes.Buffer
-	err := archive.Create(&good, []archive.File{
-		archive.Bytes("cities.csv", []byte(strings.Repeat("name,country\nParis,France\n", 20))),
-		archive.Bytes("plugin.json", []byte(`{"properties": {}}`)),
-		archive.Bytes("empty", nil),
-	})
-	if err != nil {
-		f.Fatal(err)
+	for _, seed := range fuzzExtractSeeds(f) {
+		f.Add(seed)
 	}
-	f.Add(good.Bytes())
-	crc := slices.Clone(good.Bytes())
-	if i := bytes.Index(crc, []byte(`{"properties"`)); i >= 0 {
-		crc[i+2] ^= 1 // plugin.json is stored: its CRC no longer matches
-	}
-	f.Add(crc)
-	f.Add(fuzzZip(f, fuzzFile("../evil", []byte("x"))))
-	f.Add(fuzzZip(f, fuzzFile("a/../../evil", []byte("x"))))
-	f.Add(fuzzZip(f, fuzzFile("/etc/evil", []byte("x"))))
-	f.Add(fuzzZip(f, fuzzFile(`c:\evil`, []byte("x"))))
-	f.Add(fuzzZip(f, fuzzEntry{name: "link", mode: fs.ModeSymlink | 0o777, data: []byte("../../etc/passwd"), size: -1}))
-	f.Add(fuzzZip(f, fuzzEntry{name: "fifo", mode: fs.ModeNamedPipe | 0o644, size: -1}))
-	f.Add(fuzzZip(f, fuzzFile("a", []byte("x")), fuzzFile("A", []byte("y"))))
-	f.Add(fuzzZip(f, fuzzFile("d/", nil), fuzzFile("d/x", []byte("in a folder"))))
-	f.Add(fuzzZip(f, fuzzFile("d", []byte("a file")), fuzzFile("e/x", []byte("a file in a folder"))))
-	f.Add(fuzzZip(f, fuzzFile("e/x", []byte("a file in a folder")), fuzzFile("d", []byte("a file"))))
-	f.Add(fuzzZip(f, fuzzFile("bomb", make([]byte, 2<<20))))                         // declares 2 MiB
-	f.Add(fuzzZip(f, fuzzEntry{name: "bomb", data: make([]byte, 2<<20), size: 100})) // declares 100 bytes
-	var many []fuzzEntry
-	for i := range fuzzLimits.MaxFiles + 1 {
-		many = append(many, fuzzFile(strings.Repeat("f", i+1), nil))
-	}
-	f.Add(fuzzZip(f, many...))
-	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18))) // an empty zip
-	f.Add([]byte("not a zip"))
-
 	tmp := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<20 {
@@ -174,32 +142,81 @@ func FuzzExtract(f *testing.F) {
 		if !slices.Equal(written, onDisk) {
 			t.Fatalf("Extract says it wrote %q; on disk: %q", written, onDisk)
 		}
-		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			t.Fatalf("Extract accepted what archive/zip cannot open: %v", err)
-		}
-		for _, zf := range zr.File {
-			if strings.HasSuffix(zf.Name, "/") {
-				continue
-			}
-			got, err := root.ReadFile(zf.Name)
-			if err != nil {
-				t.Fatalf("entry %q: %v", zf.Name, err)
-			}
-			rc, err := zf.Open()
-			if err != nil {
-				t.Fatalf("entry %q extracted, but does not open: %v", zf.Name, err)
-			}
-			want, err := io.ReadAll(rc)
-			rc.Close()
-			if err != nil {
-				t.Fatalf("entry %q extracted, but does not read: %v", zf.Name, err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("entry %q: %d bytes on disk, %d in the archive", zf.Name, len(got), len(want))
-			}
-		}
+		fuzzSameEntries(t, data, root)
 	})
+}
+
+// fuzzExtractSeeds are FuzzExtract's seeds: a good archive and near misses
+// of every rule Extract enforces.
+func fuzzExtractSeeds(f *testing.F) [][]byte {
+	var good bytes.Buffer
+	err := archive.Create(&good, []archive.File{
+		archive.Bytes("cities.csv", []byte(strings.Repeat("name,country\nParis,France\n", 20))),
+		archive.Bytes("plugin.json", []byte(`{"properties": {}}`)),
+		archive.Bytes("empty", nil),
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	seeds := [][]byte{good.Bytes()}
+	crc := slices.Clone(good.Bytes())
+	if i := bytes.Index(crc, []byte(`{"properties"`)); i >= 0 {
+		crc[i+2] ^= 1 // plugin.json is stored: its CRC no longer matches
+	}
+	seeds = append(seeds, crc,
+		fuzzZip(f, fuzzFile("../evil", []byte("x"))),
+		fuzzZip(f, fuzzFile("a/../../evil", []byte("x"))),
+		fuzzZip(f, fuzzFile("/etc/evil", []byte("x"))),
+		fuzzZip(f, fuzzFile(`c:\evil`, []byte("x"))),
+		fuzzZip(f, fuzzEntry{name: "link", mode: fs.ModeSymlink | 0o777, data: []byte("../../etc/passwd"), size: -1}),
+		fuzzZip(f, fuzzEntry{name: "fifo", mode: fs.ModeNamedPipe | 0o644, size: -1}),
+		fuzzZip(f, fuzzFile("a", []byte("x")), fuzzFile("A", []byte("y"))),
+		fuzzZip(f, fuzzFile("d/", nil), fuzzFile("d/x", []byte("in a folder"))),
+		fuzzZip(f, fuzzFile("d", []byte("a file")), fuzzFile("e/x", []byte("a file in a folder"))),
+		fuzzZip(f, fuzzFile("e/x", []byte("a file in a folder")), fuzzFile("d", []byte("a file"))),
+		fuzzZip(f, fuzzFile("bomb", make([]byte, 2<<20))),                         // declares 2 MiB
+		fuzzZip(f, fuzzEntry{name: "bomb", data: make([]byte, 2<<20), size: 100}), // declares 100 bytes
+	)
+	var many []fuzzEntry
+	for i := range fuzzLimits.MaxFiles + 1 {
+		many = append(many, fuzzFile(strings.Repeat("f", i+1), nil))
+	}
+	return append(seeds,
+		fuzzZip(f, many...),
+		[]byte("PK\x05\x06"+strings.Repeat("\x00", 18)), // an empty zip
+		[]byte("not a zip"),
+	)
+}
+
+// fuzzSameEntries checks that every file entry of the zip data was
+// extracted under root with its bytes.
+func fuzzSameEntries(t *testing.T, data []byte, root *os.Root) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("Extract accepted what archive/zip cannot open: %v", err)
+	}
+	for _, zf := range zr.File {
+		if strings.HasSuffix(zf.Name, "/") {
+			continue
+		}
+		got, err := root.ReadFile(zf.Name)
+		if err != nil {
+			t.Fatalf("entry %q: %v", zf.Name, err)
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatalf("entry %q extracted, but does not open: %v", zf.Name, err)
+		}
+		want, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("entry %q extracted, but does not read: %v", zf.Name, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("entry %q: %d bytes on disk, %d in the archive", zf.Name, len(got), len(want))
+		}
+	}
 }
 
 // fuzzWalk lists the regular files under dir (slash-separated, sorted) and
