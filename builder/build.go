@@ -193,7 +193,9 @@ var pipeline = []step{
 	{"load cache", (*build).loadCache},   // what the previous build recorded
 	{"scan", (*build).scan},              // validate the packages directory
 	{"plan", (*build).plan},              // key every version folder by its inputs
-	{"decide", (*build).decide},          // errUnchanged when nothing would change
+	{"decide", (*build).decide},          // errUnchanged when the record says nothing changed
+	{"specs", (*build).specs},            // read the specs the scan took as known
+	{"compare", (*build).compare},        // errUnchanged when the bytes say nothing changed
 	{"prepare", (*build).prepare},        // a new tree beside out: the spare, or empty
 	{"versions", (*build).writeVersions}, // version folders, written or kept
 	{"catalogs", (*build).writeCatalogs}, // catalogs, keys, schema, release
@@ -226,7 +228,9 @@ type build struct {
 	root   *os.Root      // plan: the packages directory
 	plans  []versionPlan // plan: one per tree.Versions, same order
 
-	unchanged bool // decide
+	treeKey   string      // decide
+	unchanged bool        // decide, compare
+	topStates []fileState // catalogs, or decide: the top-level files as written
 
 	tmp, dir, api string       // prepare: the new tree (tmp is removed on failure)
 	spare         *cache       // prepare: the recycled spare's record, nil if none
@@ -320,7 +324,8 @@ func (b *build) writeCache(context.Context) error {
 
 // nextCache is the record of this build's tree.
 func (b *build) nextCache() *cache {
-	next := &cache{cacheBody: cacheBody{Versions: make(map[string]*cachedVersion, len(b.records)), SiteKey: b.siteKey, Site: b.siteFiles}}
+	next := &cache{cacheBody: cacheBody{Versions: make(map[string]*cachedVersion, len(b.records)),
+		SiteKey: b.siteKey, Site: b.siteFiles, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey, Top: b.topStates}}
 	for i, v := range b.tree.Versions {
 		next.Versions[v.rel] = b.records[i]
 	}

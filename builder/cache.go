@@ -3,6 +3,7 @@ package builder
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/market-dev/market/schema"
 	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 )
 
 // CacheFile is where a tree remembers how each version folder was built, so
@@ -23,9 +25,10 @@ import (
 // catalog.TreeMarker, never part of the served API.
 const CacheFile = "cache.json"
 
-// cache is the build record of a tree. Sum is the SHA-256 of the JSON of
-// Versions: a cache whose sum does not match (edited, truncated, written by
-// another format) is ignored whole, never trusted.
+// cache is the build record of a tree: a JSON header line, then the body in
+// gob (a hundred times quicker to load than JSON for 50,000 versions). Sum
+// is the SHA-256 of the body: a cache whose sum does not match (edited,
+// truncated, written by another format) is ignored whole, never trusted.
 type cache struct {
 	Format int    `json:"format"`
 	Layout int    `json:"layout"` // cacheLayout
@@ -37,25 +40,37 @@ type cache struct {
 
 // cacheBody is what the checksum covers.
 type cacheBody struct {
-	Versions map[string]*cachedVersion `json:"versions"`
+	Versions map[string]*cachedVersion
 	// SiteKey digests everything the browse site is rendered from
 	// (build.siteKey); Site are its files as written, by path in the tree.
-	SiteKey string      `json:"siteKey,omitempty"`
-	Site    []fileState `json:"site,omitempty"`
+	SiteKey string
+	Site    []fileState
+	// ScanKey digests what the scan's verdict on a version folder depends
+	// on besides its files (build.scanKey): while it holds, a folder whose
+	// files are all as recorded is not read again, its warnings replayed.
+	ScanKey string
+	// TreeKey digests everything outside the version folders derives from
+	// (build.treeKey); Top are those files (catalogs, keys, signatures,
+	// release, category icons) as written, by path in the tree.
+	TreeKey string
+	Top     []fileState
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 3
+const cacheLayout = 4
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
 // output files it produced as they were on disk when written (to refuse
 // reuse of anything touched since).
 type cachedVersion struct {
-	Key     string        `json:"key"`
-	Inputs  []fileState   `json:"inputs"`
-	Outputs []fileState   `json:"outputs"`
-	Files   catalog.Files `json:"files"`
+	Key     string
+	Inputs  []fileState
+	Outputs []fileState
+	Files   catalog.Files
+	// Warnings the scan gave the folder, its path left out (Problem.File
+	// is relative to the folder).
+	Warnings []problem.Problem
 }
 
 // fileState identifies the bytes of a file without reading it: if name,
@@ -86,8 +101,6 @@ func (a fileState) sameFile(b fileState) bool {
 }
 
 // loadCache reads the previous tree's cache; any problem means no cache.
-// The file is a header line {"format", "sum"} and then the versions as
-// JSON; sum is the SHA-256 of those bytes.
 func loadCache(out string) (*cache, string) {
 	data, err := os.ReadFile(filepath.Join(out, catalog.TreeMarker, CacheFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -108,17 +121,18 @@ func loadCache(out string) (*cache, string) {
 	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != c.Sum {
 		return nil, "build cache ignored: its checksum does not match (edited or damaged)"
 	}
-	if err := json.Unmarshal(body, &c.cacheBody); err != nil || c.Versions == nil {
-		return nil, "build cache ignored: it is not valid JSON"
+	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&c.cacheBody); err != nil || c.Versions == nil {
+		return nil, "build cache ignored: its body does not decode"
 	}
 	return &c, ""
 }
 
 func (c *cache) write(dir string) error {
-	body, err := json.Marshal(c.cacheBody)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(c.cacheBody); err != nil {
 		return err
 	}
+	body := buf.Bytes()
 	sum := sha256.Sum256(body)
 	c.Format, c.Layout, c.Sum, c.Rules = FormatVersion, cacheLayout, hex.EncodeToString(sum[:]), schema.Rules()
 	head, err := json.Marshal(c)

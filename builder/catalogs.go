@@ -98,7 +98,30 @@ func (b *build) writeCatalogs(context.Context) error {
 		b.opts.Reporter.Note(fmt.Sprintf("%s expires at %s, which has passed: consumers will refuse it (is SOURCE_DATE_EPOCH old?)", catalog.ReleaseFile, r.Time.Add(r.Valid).Format(time.RFC3339)))
 	}
 	marker := catalog.Tree{Format: FormatVersion, API: b.opts.Config.API}.Encode()
-	return writeBytes(filepath.Join(b.dir, catalog.TreeMarker, catalog.TreeFile), marker)
+	if err := writeBytes(filepath.Join(b.dir, catalog.TreeMarker, catalog.TreeFile), marker); err != nil {
+		return err
+	}
+	return b.recordTop(b.dir)
+}
+
+// recordTop notes the top-level files and their signatures as they are in
+// the tree at root, for the next build's decision.
+func (b *build) recordTop(root string) error {
+	b.topStates = b.topStates[:0]
+	for _, f := range b.top {
+		names := []string{f.rel}
+		if f.signed && b.opts.Signer != nil {
+			names = append(names, f.rel+".asc")
+		}
+		for _, name := range names {
+			info, err := os.Lstat(filepath.Join(root, name))
+			if err != nil {
+				return err
+			}
+			b.topStates = append(b.topStates, stateOf(name, info, false))
+		}
+	}
+	return nil
 }
 
 // writeTop writes one top-level file and, when it is signed, its signature.

@@ -178,7 +178,8 @@ func TestInvalidation(t *testing.T) {
 		{"tampered cache", func(t *testing.T, repo, out string) {
 			p := filepath.Join(out, catalog.TreeMarker, builder.CacheFile)
 			data, _ := os.ReadFile(p)
-			os.WriteFile(p, []byte(strings.Replace(string(data), `"sha256":"`, `"sha256":"0`, 1)), 0o644)
+			data[len(data)-len(data)/4] ^= 1 // a bit of the body
+			os.WriteFile(p, data, 0o644)
 		}, demo, nil, "checksum does not match"},
 		{"truncated cache", func(t *testing.T, repo, out string) {
 			p := filepath.Join(out, catalog.TreeMarker, builder.CacheFile)

@@ -3,15 +3,22 @@ package builder
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/market-dev/market/schema"
 	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
 	"github.com/market-dev/market/site"
 )
 
@@ -67,15 +74,44 @@ func (b *build) key(inputs []fileState) string {
 	return inputKey(signer, b.opts.Config.Resources, inputs)
 }
 
-// decide ends the build with errUnchanged when the tree in place already is
-// what it would write: every version folder keyed as recorded and intact,
-// the catalogs, keys and site the same bytes. It then refreshes the
-// recorded input states, so the next build need not rehash.
+// decide ends the build with errUnchanged when the previous build's record
+// says the tree in place already is what it would write: every version
+// folder keyed as recorded, the tree key (what everything outside the
+// version folders derives from) the same, and every output file as
+// written. Nothing is read but the record and the files' states.
 func (b *build) decide(ctx context.Context) error {
+	b.treeKey = b.computeTreeKey()
+	if b.prev == nil || b.prev.TreeKey != b.treeKey || len(b.prev.Versions) != len(b.plans) ||
+		!intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Top}) || !intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Site}) {
+		return nil
+	}
+	b.records = make([]*cachedVersion, len(b.plans))
+	if same, err := b.sameVersions(ctx); err != nil || !same {
+		return err
+	}
+	b.siteKey, b.siteFiles, b.topStates = b.prev.SiteKey, b.prev.Site, b.prev.Top
+	return b.keepTree()
+}
+
+// compare ends the build with errUnchanged when the tree in place already
+// is what it would write, by its bytes: every version folder keyed as
+// recorded and intact, the catalogs, keys and site the same bytes. It
+// catches what decide cannot: a record without a tree key, or files
+// touched but not changed.
+func (b *build) compare(ctx context.Context) error {
 	same, err := b.sameTree(ctx)
 	if err != nil || !same {
 		return err
 	}
+	if err := b.recordTop(b.opts.Out); err != nil {
+		return err
+	}
+	return b.keepTree()
+}
+
+// keepTree ends a build whose tree is already in place, refreshing the
+// recorded input states so the next build need not rehash.
+func (b *build) keepTree() error {
 	b.unchanged, b.reused = true, len(b.tree.Versions)
 	for _, v := range b.tree.Versions {
 		b.opts.Reporter.Built(v.Name, v.Version.String(), true)
@@ -86,15 +122,10 @@ func (b *build) decide(ctx context.Context) error {
 	return errUnchanged
 }
 
-// sameTree reports whether the previous tree is this build's result. It
-// fills the records, entries and top-level files as the tree in place has
-// them.
-func (b *build) sameTree(ctx context.Context) (bool, error) {
-	if b.prev == nil || len(b.prev.Versions) != len(b.plans) {
-		return false, nil
-	}
-	b.records = make([]*cachedVersion, len(b.plans))
-	b.entries = make([]catalog.Entry, len(b.plans))
+// sameVersions reports whether every version folder in place is the one
+// this build would write: keyed as recorded, its outputs as written. It
+// fills the records.
+func (b *build) sameVersions(ctx context.Context) (bool, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.opts.Jobs)
 	for i, v := range b.tree.Versions {
@@ -103,8 +134,7 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 			if p.prev == nil || p.key == "" || p.prev.Key != p.key || !intact(filepath.Join(b.prevAPI, "packages", filepath.FromSlash(v.rel)), p.prev) {
 				return errUnchanged // stops the others: the tree changed
 			}
-			b.records[i] = &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: p.prev.Outputs, Files: p.prev.Files}
-			b.entries[i] = catalog.NewEntry(v.Name, v.Version, v.Spec, p.prev.Files)
+			b.records[i] = &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: p.prev.Outputs, Files: p.prev.Files, Warnings: v.warnings}
 			return gctx.Err()
 		})
 	}
@@ -112,6 +142,24 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 		return false, nil
 	} else if err != nil {
 		return false, err
+	}
+	return true, nil
+}
+
+// sameTree reports whether the previous tree is this build's result. It
+// fills the records, entries and top-level files as the tree in place has
+// them.
+func (b *build) sameTree(ctx context.Context) (bool, error) {
+	if b.prev == nil || len(b.prev.Versions) != len(b.plans) {
+		return false, nil
+	}
+	b.records = make([]*cachedVersion, len(b.plans))
+	if same, err := b.sameVersions(ctx); err != nil || !same {
+		return false, err
+	}
+	b.entries = make([]catalog.Entry, len(b.plans))
+	for i, v := range b.tree.Versions {
+		b.entries[i] = catalog.NewEntry(v.Name, v.Version, v.Spec, b.records[i].Files)
 	}
 	catalog.Sort(b.entries)
 	top, err := b.topFiles()
@@ -223,4 +271,68 @@ func (b *build) pagePath(name string) (string, error) {
 		return "", errors.New("site page " + name + " is outside the site")
 	}
 	return rel, nil
+}
+
+// computeTreeKey digests everything outside the version folders derives
+// from: the format and the site's templates, the configuration, the keys
+// (their public bytes), the release options, the category icons' states,
+// and every version folder by its key.
+func (b *build) computeTreeKey() string {
+	o, cfg := b.opts, b.opts.Config
+	h := sha256.New()
+	fmt.Fprintf(h, "format %d\nsite %s\nconfig %q %q %q %q %q %q %q\n", FormatVersion, site.Fingerprint(),
+		cfg.Title, cfg.BaseURL, cfg.API, cfg.Product.Name, cfg.Product.Versions, cfg.Categories, cfg.Resources)
+	if o.Signer != nil {
+		var keys bytes.Buffer
+		if err := o.Signer.PublicKeys(&keys, o.PublishKeys); err != nil {
+			return "" // no key: never equal to a recorded one
+		}
+		fmt.Fprintf(h, "keys %x\n", sha256.Sum256(keys.Bytes()))
+	}
+	if r := o.Release; r != nil {
+		fmt.Fprintf(h, "release %d %d\n", r.Time.Unix(), r.Valid)
+		if r.Previous != nil {
+			fmt.Fprintf(h, "previous %d\n", r.Previous.Serial)
+		}
+	}
+	icons, _ := filepath.Glob(filepath.Join(o.repo(), "categories", "*", "icon.png"))
+	for _, icon := range icons {
+		if info, err := os.Lstat(icon); err == nil {
+			st := stateOf(icon, info, true)
+			fmt.Fprintf(h, "category icon %q %d %d %d %d\n", icon, st.Size, st.MTime, st.CTime, st.Inode)
+		}
+	}
+	for i, v := range b.tree.Versions {
+		fmt.Fprintf(h, "version %s %s\n", v.rel, b.plans[i].key)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// specs reads the spec.json of every version folder the scan took as known
+// without reading it: the build is writing, and the catalogs need them.
+func (b *build) specs(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.opts.Jobs)
+	probs := make([]problem.List, len(b.tree.Versions))
+	for i, v := range b.tree.Versions {
+		if !v.known {
+			continue
+		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			file := filepath.Join(v.Dir, SpecFile)
+			data, err := b.root.ReadFile(path.Join(v.rel, SpecFile))
+			if err != nil {
+				return err
+			}
+			v.Spec, probs[i] = schema.ParseChecked(file, data, b.opts.Now)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return slices.Concat(probs...).Err()
 }

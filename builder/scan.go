@@ -56,6 +56,10 @@ type Version struct {
 	Resources []string // every other file, sorted
 	Size      int64    // bytes of all its files
 	states    map[string]fileState
+	// known: the folder's files are all as the previous build recorded
+	// them, so the scan read none of them; Spec is loaded later (build.specs).
+	known    bool
+	warnings []problem.Problem // the scan's warnings, File relative to Dir
 }
 
 // Tree is a validated packages directory.
@@ -92,7 +96,7 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, prev *cache) (*T
 		return nil, &ConfigError{dir, err}
 	}
 	defer root.Close()
-	s := scanner{root: root, dir: dir, cfg: cfg, now: now, probs: &t.Problems, checked: prev.checkedSpecs(), prev: prev.checked()}
+	s := scanner{root: root, dir: dir, cfg: cfg, now: now, probs: &t.Problems, checked: prev.checkedSpecs(), prev: prev.checked(), key: scanKey(cfg)}
 	names := s.folders(".", dir, "only package folders may sit in the packages directory")
 	clash := s.caseCollisions(dir, names)
 	// Each package folder is read on its own, into its own slots.
@@ -142,6 +146,7 @@ type scanner struct {
 	probs   *problem.List
 	checked map[string]bool // digests of spec.json bytes known to pass the structural checks; read-only
 	prev    *cache          // the previous build's record, when its rules are these; read-only
+	key     string          // scanKey of the configuration
 }
 
 // entries lists a folder inside the root, reporting symlinks and anything
@@ -234,6 +239,9 @@ func (s *scanner) pkg(name string) []*Version {
 		seen[key] = vname
 		before := len(*s.probs)
 		if v := s.version(name, ver, vshown); v != nil && (*s.probs)[before:].Errors() == 0 {
+			if !v.known {
+				v.warnings = relativeTo(v.Dir, (*s.probs)[before:])
+			}
 			vs = append(vs, v)
 		}
 	}
@@ -253,6 +261,9 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 	files := s.versionFiles(v, entries)
 	if !s.versionLimits(v, files) {
 		return nil
+	}
+	if s.knownVersion(v, files) {
+		return v
 	}
 	specPath := filepath.Join(shown, SpecFile)
 	if !slices.Contains(files, SpecFile) {
@@ -284,6 +295,65 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 	}
 	s.checkContent(v, d, slices.DeleteFunc(files, func(f string) bool { return f == SpecFile }))
 	return v
+}
+
+// knownVersion takes a version folder whose files are all as the previous
+// build recorded them, under the same scan key, for what it was: its files
+// sorted by name alone, its recorded warnings replayed, nothing read.
+func (s *scanner) knownVersion(v *Version, files []string) bool {
+	if s.prev == nil || s.prev.ScanKey != s.key {
+		return false
+	}
+	cv := s.prev.Versions[v.rel]
+	if cv == nil || len(cv.Inputs) != len(files) {
+		return false
+	}
+	for _, in := range cv.Inputs {
+		if !in.sameFile(v.states[in.Name]) {
+			return false
+		}
+	}
+	for _, f := range files {
+		switch {
+		case f == SpecFile:
+		case f == LicenseFile:
+			v.License = true
+		case slices.Contains(IconFiles, f):
+			v.Icon = f
+		default:
+			v.Resources = append(v.Resources, f)
+		}
+	}
+	v.known, v.warnings = true, cv.Warnings
+	for _, w := range cv.Warnings {
+		w.File = filepath.Join(v.Dir, w.File)
+		*s.probs = append(*s.probs, w)
+	}
+	return true
+}
+
+// relativeTo returns the warnings among probs, their files made relative to dir.
+func relativeTo(dir string, probs problem.List) []problem.Problem {
+	var out []problem.Problem
+	for _, p := range probs {
+		if rel, err := filepath.Rel(dir, p.File); err == nil && p.Severity == problem.Warning {
+			p.File = rel
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// scanKey digests what the scan's verdict on a version folder depends on
+// besides its files: the format, the spec rules, and market.yaml's
+// categories, icon rules and resource layout.
+func scanKey(cfg *Config) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "format %d\nrules %s\n", FormatVersion, schema.Rules())
+	if cfg != nil {
+		fmt.Fprintf(h, "categories %q\nicons %+v\nresources %q\n", cfg.Categories, cfg.Icons, cfg.Resources)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // versionFiles returns the names of a version folder's files, refusing
