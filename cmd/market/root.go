@@ -44,7 +44,7 @@ into a signed, static package marketplace that any static host can serve.
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newValidateCmd(), newBuildCmd(), newResignCmd(), newVerifyCmd(), newFetchCmd(),
-		newNewCmd(), newKeyCmd(), newServeCmd(), newPublishCmd(), newVersionCmd())
+		newNewCmd(), newKeyCmd(), newServeCmd(), newPublishCmd(), newMirrorCmd(), newVersionCmd())
 	// Cobra adds these at Execute; added now, they get typed errors and
 	// the exit statuses too.
 	root.InitDefaultHelpCmd()
