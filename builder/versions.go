@@ -66,7 +66,7 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 	if p.key != "" {
 		if kept := b.fromSpare(filepath.Join(v.Name, v.Version.String()), p.key); kept != nil {
 			b.recycled.Add(1)
-			return &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: kept.Outputs, Files: kept.Files}, true, nil
+			return &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: kept.Outputs, Files: kept.Files, Warnings: v.warnings}, true, nil
 		}
 	}
 	if b.spare != nil {
@@ -76,7 +76,7 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 	}
 	if p.prev != nil && p.key != "" && p.prev.Key == p.key {
 		if reuse(filepath.Join(b.prevAPI, rel), dst, p.prev) {
-			return &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: p.prev.Outputs, Files: p.prev.Files}, true, nil
+			return &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: p.prev.Outputs, Files: p.prev.Files, Warnings: v.warnings}, true, nil
 		}
 		if err := os.RemoveAll(dst); err != nil {
 			return nil, false, err
@@ -100,7 +100,7 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 		key = b.key(p.inputs)
 	}
 	slices.SortFunc(w.outputs, func(a, b fileState) int { return strings.Compare(a.Name, b.Name) })
-	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Files: files}, false, nil
+	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Files: files, Warnings: v.warnings}, false, nil
 }
 
 // versionWriter writes one version folder's outputs: inputs opened from
@@ -143,7 +143,7 @@ func (w *versionWriter) writeAll() error {
 		}
 	}
 	if v.License {
-		if err := w.copy(LicenseFile, false); err != nil {
+		if err := w.copy(LicenseFile, true); err != nil {
 			return err
 		}
 	}
@@ -178,11 +178,11 @@ func (w *versionWriter) icon() error {
 		return err
 	}
 	if w.v.Icon != IconPNG {
-		if err := w.bytes(w.v.Icon, data, false); err != nil {
+		if err := w.bytes(w.v.Icon, data, true); err != nil {
 			return err
 		}
 	}
-	return w.bytes(IconPNG, png, false)
+	return w.bytes(IconPNG, png, true)
 }
 
 // bytes writes data as name.

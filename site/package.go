@@ -118,7 +118,7 @@ func (m *model) versionView(v *version, c *card, root string) versionView {
 	for _, name := range names {
 		f := v.Files[name]
 		fv := fileView{Name: name, Href: root + fileHref(s.API, v.Name, v.Version, name), Size: humanSize(f.Size), Bytes: f.Size, SHA256: f.SHA256}
-		if s.Signed && catalog.IsSigned(name) {
+		if s.Signed {
 			fv.Sig = fv.Href + ".asc"
 		}
 		vv.Files = append(vv.Files, fv)

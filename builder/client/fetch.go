@@ -66,9 +66,6 @@ func (m *Market) fetchVerified(ctx context.Context, rel string, want catalog.Fil
 	if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 || n != want.Size {
 		return errorf(rel, ErrHashMismatch, "sha256 %s, %d bytes; the signed catalog says %s, %d bytes", got, n, want.SHA256, want.Size)
 	}
-	if !catalog.IsSigned(filepath.Base(rel)) {
-		return nil
-	}
 	sig, err := get(ctx, m.src, rel+".asc", catalog.MaxSignatureSize)
 	if errors.Is(err, ErrNotFound) {
 		return errorf(rel+".asc", ErrBadSignature, "the signature is missing")
@@ -117,7 +114,7 @@ func (m *Market) Install(ctx context.Context, e *catalog.Entry, dir string) (*In
 	_, hasArchive := e.Files[catalog.ArchiveName]
 	var written []string
 	for _, name := range names {
-		if hasArchive && name != catalog.ArchiveName && name != catalog.SpecName && catalog.IsSigned(name) {
+		if hasArchive && catalog.IsResource(name) {
 			continue // inside the archive
 		}
 		if name == catalog.ArchiveName {

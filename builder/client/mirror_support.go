@@ -123,9 +123,6 @@ func (m *Market) FetchSigned(ctx context.Context, e *catalog.Entry, name, dst st
 	if err := m.Fetch(ctx, e, name, dst); err != nil {
 		return nil, err
 	}
-	if !catalog.IsSigned(name) {
-		return nil, nil
-	}
 	sig, ok := r.take(m.rel("packages", e.Name, e.Version, name)+".asc", true)
 	if !ok {
 		return nil, errorf(m.rel("packages", e.Name, e.Version, name)+".asc", ErrBadSignature, "the signature was not read")

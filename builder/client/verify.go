@@ -369,10 +369,7 @@ func (v *verifier) version(ctx context.Context, e *catalog.Entry) {
 	for _, name := range names {
 		rel := path.Join(dir, name)
 		v.mu.Lock()
-		v.served[rel] = true
-		if catalog.IsSigned(name) {
-			v.served[rel+".asc"] = true
-		}
+		v.served[rel], v.served[rel+".asc"] = true, true
 		v.mu.Unlock()
 		want := e.Files[name]
 		if want.Size > v.opts.MaxFileSize {
@@ -388,11 +385,7 @@ func (v *verifier) version(ctx context.Context, e *catalog.Entry) {
 			v.addErr(rel, err)
 			continue
 		}
-		sigs := 0
-		if catalog.IsSigned(name) {
-			sigs = 1
-		}
-		v.count(1, sigs)
+		v.count(1, 1)
 		sums[name] = want.SHA256
 		switch name {
 		case catalog.SpecName:
@@ -472,7 +465,7 @@ func (v *verifier) archive(f *os.File, size int64, rel string, e *catalog.Entry)
 	}
 	var loose []string // resources served one by one
 	for name := range e.Files {
-		if name != catalog.SpecName && name != catalog.ArchiveName && catalog.IsSigned(name) {
+		if catalog.IsResource(name) {
 			loose = append(loose, name)
 		}
 	}

@@ -190,7 +190,7 @@ func (d *dest) holds(dir string, files catalog.Files) bool {
 		if !ok || size != f.Size {
 			return false
 		}
-		if _, ok := d.sizes[path.Join(dir, name)+".asc"]; catalog.IsSigned(name) && !ok {
+		if _, ok := d.sizes[path.Join(dir, name)+".asc"]; !ok {
 			return false
 		}
 	}

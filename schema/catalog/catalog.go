@@ -121,13 +121,16 @@ func Dedupe(categories []string) []string {
 	return out
 }
 
-// Unsigned are the files of a version served without a signature of their
-// own: they are display material, bound by digest in the signed catalog.
-// Every other file (spec.json, archive.zip, each resource) has a .asc.
-var Unsigned = []string{"icon.png", "icon.jpg", "icon.svg", "license.txt"}
+// Display are the files of a version served beside its archive, never in
+// it: the icons and license.txt. Like every served file of a version, each
+// has its own .asc.
+var Display = []string{"icon.png", "icon.jpg", "icon.svg", "license.txt"}
 
-// IsSigned reports whether a version's file is served with a .asc.
-func IsSigned(name string) bool { return !slices.Contains(Unsigned, name) }
+// IsResource reports whether a version's file is one of its resources:
+// in archive.zip (when the tree has one) as well as loose.
+func IsResource(name string) bool {
+	return name != SpecName && name != ArchiveName && !slices.Contains(Display, name)
+}
 
 // Files of the API folder.
 const (
