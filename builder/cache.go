@@ -255,7 +255,7 @@ func (v *Version) inputs() []string {
 // new tree, when every one of them is still on disk as it was written.
 // It returns false, having linked nothing that matters, otherwise.
 func reuse(prevDir, newDir string, prev *cachedVersion) bool {
-	if !intact(prevDir, prev) {
+	if !intactDir(prevDir, prev) {
 		return false
 	}
 	if err := os.MkdirAll(newDir, 0o755); err != nil {

@@ -83,6 +83,38 @@ func (d *dirHandle) create(name string) (fdFile, error) {
 	return fdFile(fd), nil
 }
 
+// stat states name, not following a link.
+func (d *dirHandle) stat(name string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	if err := element(name); err != nil {
+		return st, err
+	}
+	_, err := retry(func() (int, error) { return 0, unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+	return st, err
+}
+
+// intactDir reports whether every output a previous build recorded for a
+// version is still in the folder dir as it was written: one open and a
+// stat relative to it per file.
+func intactDir(dir string, prev *cachedVersion) bool {
+	fd, err := retry(func() (int, error) { return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) })
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	d := &dirHandle{fd: fd}
+	for _, out := range prev.Outputs {
+		st, err := d.stat(out.Name)
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return false
+		}
+		if !(fileState{Name: out.Name, Size: st.Size, MTime: st.Mtim.Nano(), Inode: st.Ino}).sameFile(out) {
+			return false
+		}
+	}
+	return true
+}
+
 // readFile reads name whole, refusing more than limit bytes.
 func (d *dirHandle) readFile(name string, limit int64) ([]byte, error) {
 	f, err := d.open(name)

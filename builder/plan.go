@@ -90,7 +90,16 @@ func (b *build) decide(ctx context.Context) error {
 		return err
 	}
 	b.siteKey, b.siteFiles, b.topStates = b.prev.SiteKey, b.prev.Site, b.prev.Top
-	return b.keepTree()
+	for _, v := range b.tree.Versions {
+		if !v.known {
+			return b.keepTree() // some input states to refresh
+		}
+	}
+	b.unchanged, b.reused = true, len(b.tree.Versions)
+	for _, v := range b.tree.Versions {
+		b.opts.Reporter.Built(v.Name, v.Version.String(), true)
+	}
+	return errUnchanged // the record is as it would be written: kept
 }
 
 // compare ends the build with errUnchanged when the tree in place already
@@ -131,7 +140,7 @@ func (b *build) sameVersions(ctx context.Context) (bool, error) {
 	for i, v := range b.tree.Versions {
 		g.Go(func() error {
 			p := b.plans[i]
-			if p.prev == nil || p.key == "" || p.prev.Key != p.key || !intact(filepath.Join(b.prevAPI, "packages", filepath.FromSlash(v.rel)), p.prev) {
+			if p.prev == nil || p.key == "" || p.prev.Key != p.key || !intactDir(filepath.Join(b.prevAPI, "packages", filepath.FromSlash(v.rel)), p.prev) {
 				return errUnchanged // stops the others: the tree changed
 			}
 			b.records[i] = &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: p.prev.Outputs, Files: p.prev.Files, Warnings: v.warnings}

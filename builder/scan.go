@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"github.com/market-dev/market/builder/archive"
 	"github.com/market-dev/market/builder/icon"
@@ -150,41 +151,75 @@ type scanner struct {
 }
 
 // entries lists a folder inside the root, reporting symlinks and anything
-// that is neither a regular file nor a directory.
+// that is neither a regular file nor a directory. Each entry is stated
+// once, relative to the folder.
 func (s *scanner) entries(rel, shown string) []fs.DirEntry {
-	f, err := s.root.Open(rel)
+	d, err := openInputDir(s.root, rel)
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil
 	}
-	defer f.Close()
-	return s.list(f, shown)
-}
-
-// list is entries of an open folder.
-func (s *scanner) list(f *os.File, shown string) []fs.DirEntry {
-	list, err := f.ReadDir(-1)
+	defer d.Close()
+	names, err := d.f.Readdirnames(-1)
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil
 	}
-	slices.SortFunc(list, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	slices.Sort(names)
 	var ok []fs.DirEntry
-	for _, e := range list {
-		p := filepath.Join(shown, e.Name())
-		switch t := e.Type(); {
-		case t&fs.ModeSymlink != 0:
+	for _, n := range names {
+		p := filepath.Join(shown, n)
+		st, err := d.stat(n)
+		t := fileType(st.Mode)
+		switch {
+		case err != nil:
+			s.probs.Add(p, "", "cannot read: %v", err)
+		case t == fs.ModeSymlink:
 			s.probs.Add(p, "", "is a symbolic link; links are refused, never followed")
 		case !t.IsDir() && !t.IsRegular():
 			s.probs.Add(p, "", "is not a regular file or folder (%v)", t)
-		case !utf8.ValidString(e.Name()):
+		case !utf8.ValidString(n):
 			s.probs.Add(p, "", "name is not valid UTF-8")
 		default:
-			ok = append(ok, e)
+			ok = append(ok, fs.FileInfoToDirEntry(statInfo{n, t}))
 		}
 	}
 	return ok
 }
+
+// fileType is the type bits of a stat mode as fs.FileMode.
+func fileType(mode uint32) fs.FileMode {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return 0
+	case unix.S_IFDIR:
+		return fs.ModeDir
+	case unix.S_IFLNK:
+		return fs.ModeSymlink
+	case unix.S_IFIFO:
+		return fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		return fs.ModeSocket
+	case unix.S_IFCHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		return fs.ModeDevice
+	}
+	return fs.ModeIrregular
+}
+
+// statInfo is the little of an entry's state that listing needs.
+type statInfo struct {
+	name string
+	mode fs.FileMode
+}
+
+func (i statInfo) Name() string       { return i.name }
+func (i statInfo) Size() int64        { return 0 }
+func (i statInfo) Mode() fs.FileMode  { return i.mode }
+func (i statInfo) ModTime() time.Time { return time.Time{} }
+func (i statInfo) IsDir() bool        { return i.mode.IsDir() }
+func (i statInfo) Sys() any           { return nil }
 
 // folders returns the subfolders of rel, reporting any file as stray.
 func (s *scanner) folders(rel, shown, why string) []string {
@@ -257,8 +292,13 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 		return nil
 	}
 	defer d.Close()
-	entries := s.list(d.f, shown)
-	files := s.versionFiles(v, entries)
+	names, err := d.f.Readdirnames(-1)
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return nil
+	}
+	slices.Sort(names)
+	files := s.versionFiles(v, d, names)
 	if !s.versionLimits(v, files) {
 		return nil
 	}
@@ -267,7 +307,7 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 	}
 	specPath := filepath.Join(shown, SpecFile)
 	if !slices.Contains(files, SpecFile) {
-		if len(entries) == 0 {
+		if len(names) == 0 {
 			s.probs.Add(shown, "", "empty version folder: it needs a spec.json")
 		} else {
 			s.probs.Add(specPath, "", "missing: every version folder needs a spec.json")
@@ -357,17 +397,26 @@ func scanKey(cfg *Config) string {
 }
 
 // versionFiles returns the names of a version folder's files, refusing
-// subfolders, the names the build writes, and unsafe names.
-func (s *scanner) versionFiles(v *Version, entries []fs.DirEntry) []string {
+// links, subfolders and anything but regular files, the names the build
+// writes, and unsafe names. Each entry is stated once, relative to the
+// folder (ReadDir would state it again on file systems without d_type).
+func (s *scanner) versionFiles(v *Version, d *dirHandle, names []string) []string {
 	var files []string
-	for _, e := range entries {
-		p := filepath.Join(v.Dir, e.Name())
-		if !e.IsDir() && !s.checkFile(e, p, v) {
-			continue
-		}
-		switch n := e.Name(); {
-		case e.IsDir():
+	for _, n := range names {
+		p := filepath.Join(v.Dir, n)
+		st, err := d.stat(n)
+		switch {
+		case err != nil:
+			s.probs.Add(p, "", "cannot read: %v", err)
+		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+			s.probs.Add(p, "", "is a symbolic link; links are refused, never followed")
+		case st.Mode&unix.S_IFMT == unix.S_IFDIR:
 			s.probs.Add(p, "", "subfolders are not allowed: resources are flat files in the version folder")
+		case st.Mode&unix.S_IFMT != unix.S_IFREG:
+			s.probs.Add(p, "", "is not a regular file or folder (%v)", fileType(st.Mode))
+		case !utf8.ValidString(n):
+			s.probs.Add(p, "", "name is not valid UTF-8")
+		case !s.checkFile(&st, n, p, v):
 		case n == ArchiveFile:
 			s.probs.Add(p, "", "%s is written by the build; remove it from the source folder", ArchiveFile)
 		case strings.HasSuffix(strings.ToLower(n), ".asc"):
@@ -524,24 +573,20 @@ func hardLinked(info fs.FileInfo, shown string, probs *problem.List) bool {
 // checkFile refuses a file over MaxFileSize or with more than one name
 // (hardLinked), and records its size and state in v (the build compares
 // the state with its cache).
-func (s *scanner) checkFile(e fs.DirEntry, shown string, v *Version) bool {
-	info, err := e.Info()
-	if err != nil {
-		s.probs.Add(shown, "", "cannot read: %v", err)
+func (s *scanner) checkFile(st *unix.Stat_t, name, shown string, v *Version) bool {
+	if st.Nlink > 1 {
+		s.probs.Add(shown, "", "is hard-linked (%d names); market cannot tell whether another name lies outside the repository: replace it with a copy", st.Nlink)
 		return false
 	}
-	if hardLinked(info, shown, s.probs) {
+	if st.Size > MaxFileSize {
+		s.probs.Add(shown, "", "is %d bytes, over the %d-byte limit (MaxFileSize)", st.Size, MaxFileSize)
 		return false
 	}
-	if info.Size() > MaxFileSize {
-		s.probs.Add(shown, "", "is %d bytes, over the %d-byte limit (MaxFileSize)", info.Size(), MaxFileSize)
-		return false
-	}
-	v.Size += info.Size()
+	v.Size += st.Size
 	if v.states == nil {
 		v.states = map[string]fileState{}
 	}
-	v.states[e.Name()] = stateOf(e.Name(), info, true)
+	v.states[name] = fileState{Name: name, Size: st.Size, MTime: st.Mtim.Nano(), CTime: st.Ctim.Nano(), Inode: st.Ino}
 	return true
 }
 

@@ -106,7 +106,7 @@ func (b *build) fromSpare(rel, key string) *cachedVersion {
 	}
 	rec := b.spare.Versions[filepath.ToSlash(rel)]
 	dir := filepath.Join(b.api, "packages", rel)
-	if rec == nil || rec.Key != key || !intact(dir, rec) {
+	if rec == nil || rec.Key != key || !intactDir(dir, rec) {
 		return nil
 	}
 	// Exactly the recorded files: nothing slipped in beside them.
