@@ -319,6 +319,11 @@ func (b *build) prepare(context.Context) error {
 
 // writeCache records the new tree for the next build.
 func (b *build) writeCache(context.Context) error {
+	keys := make([]string, len(b.records)) // some were only known once written
+	for i, r := range b.records {
+		keys[i] = r.Key
+	}
+	b.treeKey = b.computeTreeKey(keys)
 	return b.nextCache().write(b.dir)
 }
 

@@ -1,7 +1,7 @@
 package builder
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,14 +26,12 @@ import (
 // catalog.TreeMarker, never part of the served API.
 const CacheFile = "cache.json"
 
-// cache is the build record of a tree: a JSON header line, then the body in
-// gob (a hundred times quicker to load than JSON for 50,000 versions). Sum
-// is the SHA-256 of the body: a cache whose sum does not match (edited,
-// truncated, written by another format) is ignored whole, never trusted.
+// cache is the build record of a tree (its file layout: loadCache). A
+// cache whose checksum does not match (edited, truncated, written by
+// another format) is ignored whole, never trusted.
 type cache struct {
-	Format int    `json:"format"`
-	Layout int    `json:"layout"` // cacheLayout
-	Sum    string `json:"sum"`
+	Format int `json:"format"`
+	Layout int `json:"layout"` // cacheLayout
 	// Rules are the spec rules (schema.Rules) the recorded specs passed.
 	Rules     string `json:"rules"`
 	cacheBody `json:"-"`
@@ -57,7 +56,7 @@ type cacheBody struct {
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 4
+const cacheLayout = 5
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -100,46 +99,109 @@ func (a fileState) sameFile(b fileState) bool {
 	return a.Name == b.Name && a.Size == b.Size && a.MTime == b.MTime && a.CTime == b.CTime && a.Inode == b.Inode && a.Inode != 0
 }
 
+// The cache file is a JSON header line ({"format", "layout", "rules"}),
+// then a gob stream: the cacheMeta, then one cacheRecord per version, so
+// that it is read a record at a time, never whole; then a trailer line,
+// the SHA-256 (hex) of everything before it.
+type cacheMeta struct {
+	SiteKey, ScanKey, TreeKey string
+	Site, Top                 []fileState
+	Versions                  int
+}
+
+type cacheRecord struct {
+	Rel     string
+	Version *cachedVersion
+}
+
 // loadCache reads the previous tree's cache; any problem means no cache.
 func loadCache(out string) (*cache, string) {
-	data, err := os.ReadFile(filepath.Join(out, catalog.TreeMarker, CacheFile))
+	f, err := os.Open(filepath.Join(out, catalog.TreeMarker, CacheFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ""
 	}
 	if err != nil {
 		return nil, fmt.Sprintf("build cache ignored: %v", err)
 	}
-	head, body, _ := bytes.Cut(data, []byte("\n"))
-	body = bytes.TrimSuffix(body, []byte("\n"))
+	defer f.Close()
+	info, err := f.Stat()
+	const trailer = 2*sha256.Size + 1
+	if err != nil || info.Size() < trailer {
+		return nil, "build cache ignored: its checksum does not match (edited or damaged)"
+	}
+	h := sha256.New()
+	r := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, 0, info.Size()-trailer), h), 1<<16)
+	c, why := readCache(r)
+	io.Copy(io.Discard, r)
+	want := make([]byte, trailer)
+	if _, err := f.ReadAt(want, info.Size()-trailer); err != nil || string(want[:trailer-1]) != hex.EncodeToString(h.Sum(nil)) {
+		return nil, "build cache ignored: its checksum does not match (edited or damaged)"
+	}
+	return c, why
+}
+
+// readCache decodes a cache's header and body.
+func readCache(r *bufio.Reader) (*cache, string) {
+	head, err := r.ReadBytes('\n')
 	var c cache
-	if err := json.Unmarshal(head, &c); err != nil {
+	if err != nil || json.Unmarshal(head, &c) != nil {
 		return nil, "build cache ignored: its header is not valid JSON"
 	}
 	if c.Format != FormatVersion || c.Layout != cacheLayout {
 		return nil, fmt.Sprintf("build cache ignored: written by format %d.%d, this is format %d.%d", c.Format, c.Layout, FormatVersion, cacheLayout)
 	}
-	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != c.Sum {
-		return nil, "build cache ignored: its checksum does not match (edited or damaged)"
-	}
-	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&c.cacheBody); err != nil || c.Versions == nil {
+	dec := gob.NewDecoder(r)
+	var meta cacheMeta
+	if err := dec.Decode(&meta); err != nil {
 		return nil, "build cache ignored: its body does not decode"
+	}
+	c.SiteKey, c.ScanKey, c.TreeKey, c.Site, c.Top = meta.SiteKey, meta.ScanKey, meta.TreeKey, meta.Site, meta.Top
+	c.Versions = make(map[string]*cachedVersion, meta.Versions)
+	for range meta.Versions {
+		var rec cacheRecord
+		if err := dec.Decode(&rec); err != nil || rec.Version == nil {
+			return nil, "build cache ignored: its body does not decode"
+		}
+		c.Versions[rec.Rel] = rec.Version
 	}
 	return &c, ""
 }
 
 func (c *cache) write(dir string) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(c.cacheBody); err != nil {
+	file := filepath.Join(dir, catalog.TreeMarker, CacheFile)
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
-	body := buf.Bytes()
-	sum := sha256.Sum256(body)
-	c.Format, c.Layout, c.Sum, c.Rules = FormatVersion, cacheLayout, hex.EncodeToString(sum[:]), schema.Rules()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<16)
+	c.Format, c.Layout, c.Rules = FormatVersion, cacheLayout, schema.Rules()
 	head, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	return writeBytes(filepath.Join(dir, catalog.TreeMarker, CacheFile), slices.Concat(head, []byte("\n"), body, []byte("\n")))
+	w.Write(append(head, '\n'))
+	enc := gob.NewEncoder(w)
+	meta := cacheMeta{SiteKey: c.SiteKey, ScanKey: c.ScanKey, TreeKey: c.TreeKey, Site: c.Site, Top: c.Top, Versions: len(c.Versions)}
+	if err := enc.Encode(meta); err != nil {
+		return err
+	}
+	for _, rel := range slices.Sorted(maps.Keys(c.Versions)) {
+		if err := enc.Encode(cacheRecord{rel, c.Versions[rel]}); err != nil {
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "%x\n", h.Sum(nil)); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // checked returns c when its files were checked under the rules in force,

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/market-dev/market/builder"
 	"github.com/market-dev/market/builder/sign"
@@ -388,5 +389,54 @@ func TestSiteKey(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(index); string(got) == string(want) || !strings.Contains(string(got), "A New Title") {
 		t.Error("the index does not show the new title")
+	}
+}
+
+// TestNoChangeDecidedByRecord: after a full build, and after a rebuild
+// that changed one version, a rebuild of the same input ends at the decide
+// step, from the record and the files' states alone: the specs are not
+// read and nothing is compared byte for byte. A touched input (same bytes,
+// new state) is rehashed and still decided there; a touched catalog in the
+// tree takes the compare step (bytes) and still changes nothing.
+func TestNoChangeDecidedByRecord(t *testing.T) {
+	repo := copyExamples(t)
+	out := filepath.Join(repo, "dist")
+	demo := signer(t, "demo.sec.asc", "")
+	steps := func(run func()) []string {
+		var got []string
+		var mu sync.Mutex
+		builder.StepHook = func(s string) { mu.Lock(); got = append(got, s); mu.Unlock() }
+		defer func() { builder.StepHook = func(string) {} }()
+		run()
+		return got
+	}
+	want := []string{"lock", "load cache", "scan", "plan"}
+	build(t, repo, out, demo, true)
+	if got := steps(func() { build(t, repo, out, demo, false) }); !slices.Equal(got, want) {
+		t.Errorf("no-change rebuild after a full build ran %q, want %q (then decide ends it)", got, want)
+	}
+	cfg := filepath.Join(repo, "packages", "hydrator-plugin-demo-transform", "1.1.0", "demo-transform-1.1.0.json")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(cfg, append(data, '\n'), 0o644)
+	build(t, repo, out, demo, false)
+	if got := steps(func() { build(t, repo, out, demo, false) }); !slices.Equal(got, want) {
+		t.Errorf("no-change rebuild after a one-version rebuild ran %q, want %q", got, want)
+	}
+	now := time.Now().Add(time.Minute)
+	os.Chtimes(cfg, now, now)
+	var rec *recorder
+	if got := steps(func() { rec = build(t, repo, out, demo, false) }); !slices.Equal(got, want) || len(rec.fresh) != 0 {
+		t.Errorf("a touched input: ran %q, rebuilt %q; want %q and nothing rebuilt", got, rec.fresh, want)
+	}
+	os.Chtimes(filepath.Join(out, "v1", "packages.json"), now, now)
+	got := steps(func() { rec = build(t, repo, out, demo, false) })
+	if !slices.Contains(got, "specs") || slices.Contains(got, "prepare") || len(rec.fresh) != 0 {
+		t.Errorf("a touched catalog: ran %q, rebuilt %q; want the compare step to end it", got, rec.fresh)
+	}
+	if got := steps(func() { build(t, repo, out, demo, false) }); !slices.Equal(got, want) {
+		t.Errorf("after the touched catalog was recorded, ran %q, want %q", got, want)
 	}
 }

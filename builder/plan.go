@@ -80,7 +80,11 @@ func (b *build) key(inputs []fileState) string {
 // version folders derives from) the same, and every output file as
 // written. Nothing is read but the record and the files' states.
 func (b *build) decide(ctx context.Context) error {
-	b.treeKey = b.computeTreeKey()
+	keys := make([]string, len(b.plans))
+	for i, p := range b.plans {
+		keys[i] = p.key
+	}
+	b.treeKey = b.computeTreeKey(keys)
 	if b.prev == nil || b.prev.TreeKey != b.treeKey || len(b.prev.Versions) != len(b.plans) ||
 		!intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Top}) || !intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Site}) {
 		return nil
@@ -286,7 +290,7 @@ func (b *build) pagePath(name string) (string, error) {
 // from: the format and the site's templates, the configuration, the keys
 // (their public bytes), the release options, the category icons' states,
 // and every version folder by its key.
-func (b *build) computeTreeKey() string {
+func (b *build) computeTreeKey(keys []string) string {
 	o, cfg := b.opts, b.opts.Config
 	h := sha256.New()
 	fmt.Fprintf(h, "format %d\nsite %s\nconfig %q %q %q %q %q %q %q\n", FormatVersion, site.Fingerprint(),
@@ -312,7 +316,7 @@ func (b *build) computeTreeKey() string {
 		}
 	}
 	for i, v := range b.tree.Versions {
-		fmt.Fprintf(h, "version %s %s\n", v.rel, b.plans[i].key)
+		fmt.Fprintf(h, "version %s %s\n", v.rel, keys[i])
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -23,6 +23,7 @@ type buildOptions struct {
 	unsigned    bool
 	quiet       bool
 	cpuProfile  string
+	memProfile  string
 	rel         releaseFlags
 	publishKeys []string
 }
@@ -61,13 +62,15 @@ func (o *buildOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.quiet, "quiet", false, "print only problems and the final line")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the build to this file")
 	f.MarkHidden("cpuprofile")
+	f.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile (go tool pprof) of the build to this file")
+	f.MarkHidden("memprofile")
 	f.StringArrayVar(&o.publishKeys, "publish-key", nil, "a public key file to add to keys.asc beside the signing key (repeatable; for key rotation)")
 	o.key.addFlags(f)
 	o.rel.addFlags(f)
 }
 
 func (o *buildOptions) run(ctx context.Context, s streams) error {
-	stop, err := startCPUProfile(o.cpuProfile)
+	stop, err := startProfiles(o.cpuProfile, o.memProfile)
 	if err != nil {
 		return err
 	}
@@ -95,19 +98,30 @@ func (o *buildOptions) run(ctx context.Context, s streams) error {
 	return nil
 }
 
-// startCPUProfile profiles this process into file, if any, until stop.
-func startCPUProfile(file string) (stop func(), err error) {
-	if file == "" {
-		return func() {}, nil
+// startProfiles profiles this process's CPU into cpu and its allocations
+// into mem, either if set, until stop.
+func startProfiles(cpu, mem string) (stop func(), err error) {
+	var fc, fm *os.File
+	if cpu != "" {
+		if fc, err = os.Create(cpu); err != nil {
+			return nil, usageError{err}
+		}
+		pprof.StartCPUProfile(fc)
 	}
-	f, err := os.Create(file)
-	if err != nil {
-		return nil, usageError{err}
+	if mem != "" {
+		if fm, err = os.Create(mem); err != nil {
+			return nil, usageError{err}
+		}
 	}
-	pprof.StartCPUProfile(f)
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
+		if fc != nil {
+			pprof.StopCPUProfile()
+			fc.Close()
+		}
+		if fm != nil {
+			pprof.Lookup("allocs").WriteTo(fm, 0)
+			fm.Close()
+		}
 	}, nil
 }
 
