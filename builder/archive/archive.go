@@ -11,6 +11,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/market-dev/market/schema"
 )
@@ -86,7 +87,9 @@ func Create(w io.Writer, files []File) error {
 	}
 	zw := zip.NewWriter(w)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.DefaultCompression)
+		fw := deflaters.Get().(*flate.Writer)
+		fw.Reset(out)
+		return pooledDeflater{fw}, nil
 	})
 	for _, f := range sorted {
 		if err := add(zw, f); err != nil {
@@ -105,7 +108,9 @@ func add(zw *zip.Writer, f File) error {
 		return err
 	}
 	defer r.Close()
-	sample := make([]byte, SampleSize)
+	buf := samples.Get().(*[]byte)
+	defer samples.Put(buf)
+	sample := *buf
 	n, err := io.ReadFull(r, sample)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return err
@@ -134,13 +139,34 @@ func Method(sample []byte) uint16 {
 		return zip.Store
 	}
 	var c counter
-	fw, _ := flate.NewWriter(&c, flate.BestSpeed)
+	fw := samplers.Get().(*flate.Writer)
+	fw.Reset(&c)
 	fw.Write(sample)
 	fw.Close()
+	samplers.Put(fw)
 	if float64(c) > StoreRatio*float64(len(sample)) {
 		return zip.Store
 	}
 	return zip.Deflate
+}
+
+// A flate.Writer holds hundreds of kilobytes of tables: building one per
+// file was most of what a build of many small files allocated. Reset makes
+// a pooled one equivalent to a new one, so the bytes do not change.
+var (
+	deflaters = sync.Pool{New: func() any { fw, _ := flate.NewWriter(nil, flate.DefaultCompression); return fw }}
+	samplers  = sync.Pool{New: func() any { fw, _ := flate.NewWriter(nil, flate.BestSpeed); return fw }}
+	samples   = sync.Pool{New: func() any { b := make([]byte, SampleSize); return &b }}
+)
+
+// pooledDeflater returns its writer to the pool once the entry is closed.
+type pooledDeflater struct{ *flate.Writer }
+
+func (p pooledDeflater) Close() error {
+	err := p.Writer.Close()
+	p.Writer.Reset(nil)
+	deflaters.Put(p.Writer)
+	return err
 }
 
 type counter int64
