@@ -330,7 +330,8 @@ func (b *build) writeCache(context.Context) error {
 // nextCache is the record of this build's tree.
 func (b *build) nextCache() *cache {
 	next := &cache{cacheBody: cacheBody{Versions: make(map[string]*cachedVersion, len(b.records)),
-		SiteKey: b.siteKey, Site: b.siteFiles, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey, Top: b.topStates}}
+		SiteKey: b.siteKey, Site: b.siteFiles, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey, Top: b.topStates,
+		SiteWideKey: b.siteWideKey()}}
 	for i, v := range b.tree.Versions {
 		next.Versions[v.rel] = b.records[i]
 	}

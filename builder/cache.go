@@ -53,10 +53,14 @@ type cacheBody struct {
 	// release, category icons) as written, by path in the tree.
 	TreeKey string
 	Top     []fileState
+	// SiteWideKey digests what every page of the site shows besides its own
+	// package's versions (build.siteWideKey): while it holds, a package
+	// page whose versions are keyed as recorded is kept, not rendered.
+	SiteWideKey string
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 5
+const cacheLayout = 6
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -104,9 +108,9 @@ func (a fileState) sameFile(b fileState) bool {
 // that it is read a record at a time, never whole; then a trailer line,
 // the SHA-256 (hex) of everything before it.
 type cacheMeta struct {
-	SiteKey, ScanKey, TreeKey string
-	Site, Top                 []fileState
-	Versions                  int
+	SiteKey, ScanKey, TreeKey, SiteWideKey string
+	Site, Top                              []fileState
+	Versions                               int
 }
 
 type cacheRecord struct {
@@ -155,7 +159,7 @@ func readCache(r *bufio.Reader) (*cache, string) {
 	if err := dec.Decode(&meta); err != nil {
 		return nil, "build cache ignored: its body does not decode"
 	}
-	c.SiteKey, c.ScanKey, c.TreeKey, c.Site, c.Top = meta.SiteKey, meta.ScanKey, meta.TreeKey, meta.Site, meta.Top
+	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey, c.Site, c.Top = meta.SiteKey, meta.ScanKey, meta.TreeKey, meta.SiteWideKey, meta.Site, meta.Top
 	c.Versions = make(map[string]*cachedVersion, meta.Versions)
 	for range meta.Versions {
 		var rec cacheRecord
@@ -186,7 +190,7 @@ func (c *cache) write(dir string) error {
 	}
 	w.Write(append(head, '\n'))
 	enc := gob.NewEncoder(w)
-	meta := cacheMeta{SiteKey: c.SiteKey, ScanKey: c.ScanKey, TreeKey: c.TreeKey, Site: c.Site, Top: c.Top, Versions: len(c.Versions)}
+	meta := cacheMeta{SiteKey: c.SiteKey, ScanKey: c.ScanKey, TreeKey: c.TreeKey, SiteWideKey: c.SiteWideKey, Site: c.Site, Top: c.Top, Versions: len(c.Versions)}
 	if err := enc.Encode(meta); err != nil {
 		return err
 	}

@@ -102,7 +102,23 @@ func intactDir(dir string, prev *cachedVersion) bool {
 		return false
 	}
 	defer unix.Close(fd)
-	d := &dirHandle{fd: fd}
+	return (&dirHandle{fd: fd}).intact(prev)
+}
+
+// exactDir is intactDir, and the folder holds nothing else: no file
+// slipped in beside the recorded ones.
+func exactDir(dir string, prev *cachedVersion) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	return err == nil && len(names) == len(prev.Outputs) && (&dirHandle{f, int(f.Fd())}).intact(prev)
+}
+
+// intact reports whether every output of prev is in the folder as written.
+func (d *dirHandle) intact(prev *cachedVersion) bool {
 	for _, out := range prev.Outputs {
 		st, err := d.stat(out.Name)
 		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 
@@ -20,6 +21,8 @@ import (
 func (b *build) writeSite(context.Context) error {
 	b.siteKey = b.computeSiteKey()
 	b.pages = map[string]bool{}
+	d := b.siteData()
+	d.Unchanged = b.keptPages()
 	err := site.Render(func(name string, data []byte) error {
 		rel, err := b.pagePath(name)
 		if err != nil {
@@ -27,7 +30,7 @@ func (b *build) writeSite(context.Context) error {
 		}
 		b.pages[rel] = true
 		return b.writeSitePage(rel, data)
-	}, b.siteData())
+	}, d)
 	if err != nil {
 		return err
 	}
@@ -35,6 +38,63 @@ func (b *build) writeSite(context.Context) error {
 		return err
 	}
 	return b.recordSite(b.dir)
+}
+
+// siteWideKey digests what every page of the site shows besides its own
+// package's versions: the format and templates, the configuration, the
+// categories, the key.
+func (b *build) siteWideKey() string {
+	cfg := b.opts.Config
+	h := sha256.New()
+	fmt.Fprintf(h, "format %d\nsite %s\n", FormatVersion, site.Fingerprint())
+	fmt.Fprintf(h, "title %q\nbaseURL %q\napi %q\nproduct %q %q\n", cfg.Title, cfg.BaseURL, cfg.API, cfg.Product.Name, cfg.Product.Versions)
+	for _, f := range b.top {
+		if f.rel == filepath.Join(cfg.API, catalog.CategoriesFile) {
+			fmt.Fprintf(h, "categories %x\n", sha256.Sum256(f.data))
+		}
+	}
+	if s := b.opts.Signer; s != nil {
+		fmt.Fprintf(h, "key %s %s\n", s.Fingerprint(), s.SigningFingerprint())
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// keptPages says which package pages of the recycled spare tree are as this
+// build would render them: the site-wide key as recorded, the package's
+// versions the same and keyed as recorded, the page as written. They are
+// kept (and noted as pages of the site) instead of rendered; nil when the
+// build did not start from a spare.
+func (b *build) keptPages() func(string) bool {
+	if b.spare == nil || b.spare.SiteWideKey != b.siteWideKey() {
+		return nil
+	}
+	pages := map[string]fileState{}
+	for _, f := range b.spare.Site {
+		pages[f.Name] = f
+	}
+	same := map[string]bool{}
+	count := map[string]int{}
+	for rel := range b.spare.Versions {
+		count[path.Dir(rel)]++
+	}
+	for i, v := range b.tree.Versions {
+		old := b.spare.Versions[v.rel]
+		ok := old != nil && old.Key == b.records[i].Key && count[v.Name] > 0
+		if _, seen := same[v.Name]; !seen {
+			same[v.Name] = ok
+		}
+		same[v.Name] = same[v.Name] && ok
+		count[v.Name]--
+	}
+	return func(pkg string) bool {
+		rel := filepath.FromSlash(site.PackagePage(pkg))
+		st, recorded := pages[rel]
+		if !same[pkg] || count[pkg] != 0 || !recorded || !intact(b.dir, &cachedVersion{Outputs: []fileState{st}}) {
+			return false
+		}
+		b.pages[rel] = true
+		return true
+	}
 }
 
 // computeSiteKey digests everything the site is rendered from: the format,

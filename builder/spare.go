@@ -106,12 +106,7 @@ func (b *build) fromSpare(rel, key string) *cachedVersion {
 	}
 	rec := b.spare.Versions[filepath.ToSlash(rel)]
 	dir := filepath.Join(b.api, "packages", rel)
-	if rec == nil || rec.Key != key || !intactDir(dir, rec) {
-		return nil
-	}
-	// Exactly the recorded files: nothing slipped in beside them.
-	names, err := os.ReadDir(dir)
-	if err != nil || len(names) != len(rec.Outputs) {
+	if rec == nil || rec.Key != key || !exactDir(dir, rec) {
 		return nil
 	}
 	return rec

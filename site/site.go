@@ -62,7 +62,14 @@ type Data struct {
 	// Fingerprint is the primary key's fingerprint of the signer ("" when
 	// unsigned), SigningFingerprint the key or subkey that signs.
 	Fingerprint, SigningFingerprint string
+	// Unchanged, when set, names the packages whose page the caller already
+	// has as this Data would render it (nothing else of the Data changed):
+	// their pages are not rendered and not written.
+	Unchanged func(pkg string) bool
 }
+
+// PackagePage is the path of a package's page in the site.
+func PackagePage(pkg string) string { return PackagesDir + "/" + pkg + "/" + pageFile }
 
 // Writer receives one file of the site: its slash-separated path inside the
 // tree (index.html, packages/foo/index.html) and its bytes.
@@ -111,7 +118,9 @@ func Render(write Writer, d Data) error {
 	}
 	jobs := []job{{IndexPage, "index.html", m.indexPage}}
 	for _, p := range m.packages {
-		jobs = append(jobs, job{PackagesDir + "/" + p.Name + "/" + pageFile, "package.html", func() *page { return m.packagePage(p) }})
+		if d.Unchanged == nil || !d.Unchanged(p.Name) {
+			jobs = append(jobs, job{PackagePage(p.Name), "package.html", func() *page { return m.packagePage(p) }})
+		}
 	}
 	for _, c := range m.categories {
 		jobs = append(jobs, job{CategoriesDir + "/" + c.Slug + "/" + pageFile, "category.html", func() *page { return m.categoryPage(c) }})
