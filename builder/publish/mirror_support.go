@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"time"
 )
 
 // This file serves market mirror (builder/mirror), which publishes a
@@ -75,28 +74,5 @@ func (k keepingStore) protected(rel string) bool {
 // for which keep returns true: the files of versions the target holds
 // already and the tree to publish leaves out.
 func PublishKeeping(ctx context.Context, opts Options, keep func(rel string) bool) (*Summary, error) {
-	start := time.Now()
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = DefaultConcurrency
-	}
-	if opts.CatalogMaxAge <= 0 {
-		opts.CatalogMaxAge = DefaultCatalogMaxAge
-	}
-	if opts.Reporter == nil {
-		opts.Reporter = nopReporter{}
-	}
-	st, err := openStore(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	t, err := readTree(ctx, opts.Tree, opts.Concurrency)
-	if err != nil {
-		return nil, err
-	}
-	p := &publisher{opts: opts, tree: t, st: keepingStore{st, keep}}
-	sum, err := p.run(ctx)
-	if sum != nil {
-		sum.Duration = time.Since(start)
-	}
-	return sum, err
+	return publishWith(ctx, opts, func(st store) store { return keepingStore{st, keep} })
 }

@@ -255,6 +255,11 @@ func phaseOf(rel, api string) int {
 // the catalog meanwhile, *ConfigError for a bad target or environment.
 // The Summary is non-nil whenever a plan was made.
 func Publish(ctx context.Context, opts Options) (*Summary, error) {
+	return publishWith(ctx, opts, func(st store) store { return st })
+}
+
+// publishWith is Publish over the target's store as wrap makes it.
+func publishWith(ctx context.Context, opts Options, wrap func(store) store) (*Summary, error) {
 	start := time.Now()
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -273,7 +278,7 @@ func Publish(ctx context.Context, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &publisher{opts: opts, tree: t, st: st}
+	p := &publisher{opts: opts, tree: t, st: wrap(st)}
 	sum, err := p.run(ctx)
 	if sum != nil {
 		sum.Duration = time.Since(start)

@@ -11,12 +11,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// measureFloor times the work no build can skip, on all cores: read, hash
-// and deflate every input (the jars too: a build samples them), then
-// create every file of the served tree out (a parallel copy into dst, the
-// folders first), as the build just did.
+// measureFloor times the work no build can skip, on all cores: read and
+// hash every input and deflate all but the jars (stored: a build only
+// samples their first bytes), then create every file of the served tree
+// out (a parallel copy into dst, the folders first, each file by raw
+// descriptors), as the build just did.
 func measureFloor(packages, out, dst string) time.Duration {
 	inputs := listFiles(packages)
 	dirs, served := listTree(out)
@@ -73,15 +76,29 @@ func listFiles(root string) []string {
 	return files
 }
 
+// copyFile copies src to dst with the fewest system calls: raw
+// descriptors (an os.File costs four fcntl calls and an epoll
+// registration), one read and one write for a small file.
 func copyFile(src, dst string) {
-	in, err := os.Open(src)
+	in, err := unix.Open(src, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	check(err)
-	defer in.Close()
-	out, err := os.Create(dst)
+	defer unix.Close(in)
+	out, err := unix.Open(dst, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
 	check(err)
-	_, err = io.Copy(out, in)
-	check(err)
-	check(out.Close())
+	defer unix.Close(out)
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := unix.Read(in, buf)
+		check(err)
+		if n == 0 {
+			return
+		}
+		for w := 0; w < n; {
+			m, err := unix.Write(out, buf[w:n])
+			check(err)
+			w += m
+		}
+	}
 }
 
 // parallel calls f on every item from NumCPU goroutines.
