@@ -56,6 +56,10 @@ func isEmpty(dir string) (bool, error) {
 	return len(names) == 0, err
 }
 
+// Swap puts the finished tree tmp at out, as a build does (swap): for other
+// writers of whole trees beside their target, such as market mirror.
+func Swap(tmp, out string) error { return swap(tmp, out) }
+
 // swap puts the finished tree tmp at out. Where the kernel can exchange two
 // directories in one step (Linux renameat2 RENAME_EXCHANGE), readers see the
 // old tree or the new one, never neither; tmp then holds the old tree for the

@@ -179,8 +179,16 @@ func Mirror(ctx context.Context, opts Options) (*Summary, error) {
 	if err := writeTop(w, up, dest, &opts); err != nil {
 		return nil, err
 	}
-	if sum.Publish, err = publishTree(ctx, w, dest, &opts); err != nil {
-		return sum, err
+	swapped := false
+	if dest.isDir {
+		if sum.Publish, swapped, err = swapInto(w, dest, &opts); err != nil {
+			return sum, err
+		}
+	}
+	if !swapped {
+		if sum.Publish, err = publishTree(ctx, w, dest, &opts); err != nil {
+			return sum, err
+		}
 	}
 	if err := w.finish(); err != nil {
 		opts.Reporter.Note(fmt.Sprintf("could not remove the staging tree %s: %v", w.tree, err))

@@ -277,3 +277,42 @@ func TestOneRunAtATime(t *testing.T) {
 	unix.Flock(int(f.Fd()), unix.LOCK_UN)
 	mustMirror(t, o)
 }
+
+// A directory target is replaced whole, by one atomic swap of a staging
+// tree that holds the versions the target had (hard links), so a mirror
+// killed at any moment leaves it as it was; its dot-files stay.
+func TestDirectorySwap(t *testing.T) {
+	r := repo(t)
+	src := filepath.Join(r, "dist")
+	build(t, r, src, time.Now().Add(-time.Hour))
+	dst := filepath.Join(t.TempDir(), "mirror")
+	mustMirror(t, options(t, src, dst))
+	write(t, filepath.Join(dst, ".keep-me"), "mine")
+	write(t, filepath.Join(dst, ".git", "config"), "[core]")
+	kept := filepath.Join(dst, "v1", "packages", "hydrator-plugin-demo-transform", "1.0.0", "spec.json")
+	before, err := os.Stat(kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirBefore, _ := os.Stat(dst)
+	addVersion(t, r, "hydrator-plugin-demo-transform", "1.1.0", "1.2.0")
+	build(t, r, src, time.Now())
+	sum := mustMirror(t, options(t, src, dst))
+	if sum.Staged != 1 || sum.Publish.Uploaded == 0 {
+		t.Errorf("one version added: staged %d, publish %+v", sum.Staged, sum.Publish)
+	}
+	verify(t, dst, publisherPub)
+	if dirAfter, _ := os.Stat(dst); os.SameFile(dirBefore, dirAfter) {
+		t.Error("the target folder was changed in place, not swapped")
+	}
+	after, err := os.Stat(kept)
+	if err != nil || !os.SameFile(before, after) {
+		t.Errorf("a version the target held is not the same file after the swap (%v)", err)
+	}
+	for _, f := range []string{".keep-me", ".git/config"} {
+		if _, err := os.Stat(filepath.Join(dst, f)); err != nil {
+			t.Errorf("dot-file %s: %v", f, err)
+		}
+	}
+	sameFiles(t, "mirror", apiFiles(t, src, "v1"), withoutDot(snapshot(t, dst)))
+}
