@@ -217,26 +217,6 @@ func (c *cache) checked() *cache {
 	return c
 }
 
-// checkedSpecs returns the digests of the spec.json files of the recorded
-// versions: a tree is only written when every spec in it passed, so under
-// the same rules those bytes need not be checked for structure again.
-// The cache is trusted as far as the output directory is; --no-cache
-// ignores both.
-func (c *cache) checkedSpecs() map[string]bool {
-	if c == nil || c.Rules != schema.Rules() {
-		return nil
-	}
-	sums := make(map[string]bool, len(c.Versions))
-	for _, v := range c.Versions {
-		for _, in := range v.Inputs {
-			if in.Name == SpecFile && in.SHA256 != "" {
-				sums[in.SHA256] = true
-			}
-		}
-	}
-	return sums
-}
-
 // inputKey digests everything a version folder's outputs depend on: the
 // output format, the signing key, the layout, and every input file's name
 // and bytes.
@@ -269,8 +249,8 @@ func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) ([]fi
 		}
 	}()
 	for _, name := range names {
-		st, ok := v.states[name] // as the scan found it
-		if !ok {
+		st := v.state(name) // as the scan found it
+		if st.Name == "" {
 			return nil, fmt.Errorf("%s: not seen by the scan", name)
 		}
 		if old, ok := known[name]; ok && old.sameFile(st) {

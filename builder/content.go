@@ -47,7 +47,7 @@ func (s *scanner) checkContent(v *Version, d *dirHandle, files []string) {
 		}
 		switch ext := strings.ToLower(path.Ext(f)); {
 		case ext == ".jar" || ext == ".zip":
-			if err := checkZip(d, f, v.states[f].Size); err != nil {
+			if err := checkZip(d, f, v.state(f).Size); err != nil {
 				s.probs.Add(shown, "", "is not a usable %s archive: %v (CDAP opens it as a zip)", ext, err)
 			}
 		}
@@ -71,7 +71,7 @@ func (s *scanner) known(v *Version, f string) bool {
 	}
 	for _, in := range cv.Inputs {
 		if in.Name == f {
-			return in.sameFile(v.states[f])
+			return in.sameFile(v.state(f))
 		}
 	}
 	return false
@@ -79,7 +79,7 @@ func (s *scanner) known(v *Version, f string) bool {
 
 // lfsPointer reports (as an error) a file that is a Git LFS pointer.
 func (s *scanner) lfsPointer(v *Version, d *dirHandle, f, shown string) bool {
-	if v.states[f].Size > maxLFSPointer {
+	if v.state(f).Size > maxLFSPointer {
 		return false
 	}
 	file, err := d.open(f)
