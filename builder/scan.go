@@ -52,10 +52,10 @@ type Version struct {
 	Dir       string // path of the folder, as given (for messages)
 	rel       string // name/version, inside the packages root
 	Spec      *schema.Spec
-	Icon      string   // "" or one of IconFiles
-	License   bool     // license.txt present
-	Resources []string // every other file, sorted
-	Size      int64    // bytes of all its files
+	Icon      string      // "" or one of IconFiles
+	License   bool        // license.txt present
+	Resources []string    // every other file, sorted
+	Size      int64       // bytes of all its files
 	states    []fileState // each file as the scan stated it, in name order
 	// known: the folder's files are all as the previous build recorded
 	// them, so the scan read none of them; Spec is loaded later (build.specs).
@@ -152,13 +152,13 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, prev *cache) (*T
 }
 
 type scanner struct {
-	root    *os.Root
-	dir     string
-	cfg     *Config
-	now     time.Time
-	probs   *problem.List
-	prev    *cache          // the previous build's record, when its rules are these; read-only
-	key     string          // scanKey of the configuration
+	root  *os.Root
+	dir   string
+	cfg   *Config
+	now   time.Time
+	probs *problem.List
+	prev  *cache // the previous build's record, when its rules are these; read-only
+	key   string // scanKey of the configuration
 }
 
 // entries lists a folder inside the root, reporting symlinks and anything
