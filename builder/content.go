@@ -31,28 +31,37 @@ const MaxConfigSize = 64 << 20
 // CDAP UI and backend will use them: no Git LFS pointer in place of a file,
 // a .jar or .zip resource that opens as a zip archive with safe entry
 // names, and an action's config that is a JSON object. A file whose state
-// the previous build recorded (and so checked) is not read again.
+// the previous build recorded (and so checked) is not read again; a small
+// one (which alone can be a pointer) is read once for all the checks. The
+// icon is checked where it is read (versionIcon).
 func (s *scanner) checkContent(v *Version, d *dirHandle, files []string) {
 	configs := map[string]string{}
 	for _, ref := range configRefs(v.Spec) {
 		configs[ref.Name] = ref.Pointer
 	}
 	for _, f := range files {
-		if s.known(v, f) {
+		if f == v.Icon || s.known(v, f) {
 			continue
 		}
 		shown := filepath.Join(v.Dir, f)
-		if s.lfsPointer(v, d, f, shown) {
-			continue
+		var data []byte // the whole file when small
+		if size := v.state(f).Size; size <= maxLFSPointer {
+			var err error
+			if data, err = d.readFile(f, maxLFSPointer); err != nil {
+				s.probs.Add(shown, "", "cannot read: %v", err)
+				continue
+			}
+			if s.lfsPointer(data, shown) {
+				continue
+			}
 		}
-		switch ext := strings.ToLower(path.Ext(f)); {
-		case ext == ".jar" || ext == ".zip":
-			if err := checkZip(d, f, v.state(f).Size); err != nil {
+		if ext := strings.ToLower(path.Ext(f)); ext == ".jar" || ext == ".zip" {
+			if err := checkZip(d, f, v.state(f).Size, data); err != nil {
 				s.probs.Add(shown, "", "is not a usable %s archive: %v (CDAP opens it as a zip)", ext, err)
 			}
 		}
 		if ptr, ok := configs[f]; ok {
-			if err := checkConfig(d, f); err != nil {
+			if err := checkConfig(d, f, data); err != nil {
 				s.probs.Add(shown, "", "is not a JSON object: %v (the action at spec.json#%s installs it as its config)", err, ptr)
 			}
 		}
@@ -77,34 +86,29 @@ func (s *scanner) known(v *Version, f string) bool {
 	return false
 }
 
-// lfsPointer reports (as an error) a file that is a Git LFS pointer.
-func (s *scanner) lfsPointer(v *Version, d *dirHandle, f, shown string) bool {
-	if v.state(f).Size > maxLFSPointer {
-		return false
-	}
-	file, err := d.open(f)
-	if err != nil {
-		s.probs.Add(shown, "", "cannot read: %v", err)
-		return true
-	}
-	defer file.Close()
-	head := make([]byte, len(lfsPointer))
-	if _, err := io.ReadFull(file, head); err != nil || string(head) != lfsPointer {
+// lfsPointer reports (as an error) a file whose bytes are a Git LFS pointer.
+func (s *scanner) lfsPointer(data []byte, shown string) bool {
+	if len(data) > maxLFSPointer || !bytes.HasPrefix(data, []byte(lfsPointer)) {
 		return false
 	}
 	s.probs.Add(shown, "", "is a Git LFS pointer, not the file: run `git lfs pull`, or check out with `lfs: true` (actions/checkout)")
 	return true
 }
 
-// checkZip opens name as a zip archive: its central directory must read and
-// every entry name must be one a consumer can extract (archive.CheckName).
-func checkZip(d *dirHandle, name string, size int64) error {
-	f, err := d.open(name)
-	if err != nil {
-		return err
+// checkZip opens name (its bytes, when already read) as a zip archive: its
+// central directory must read and every entry name must be one a consumer
+// can extract (archive.CheckName).
+func checkZip(d *dirHandle, name string, size int64, data []byte) error {
+	var r io.ReaderAt = bytes.NewReader(data)
+	if data == nil {
+		f, err := d.open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
 	}
-	defer f.Close()
-	zr, err := zip.NewReader(f, size)
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return err
 	}
@@ -117,11 +121,13 @@ func checkZip(d *dirHandle, name string, size int64) error {
 	return nil
 }
 
-// checkConfig parses name as one JSON object.
-func checkConfig(d *dirHandle, name string) error {
-	data, err := d.readFile(name, MaxConfigSize)
-	if err != nil {
-		return fmt.Errorf("unreadable (at most %d bytes, MaxConfigSize): %v", MaxConfigSize, err)
+// checkConfig parses name (its bytes, when already read) as one JSON object.
+func checkConfig(d *dirHandle, name string, data []byte) error {
+	if data == nil {
+		var err error
+		if data, err = d.readFile(name, MaxConfigSize); err != nil {
+			return fmt.Errorf("unreadable (at most %d bytes, MaxConfigSize): %v", MaxConfigSize, err)
+		}
 	}
 	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	var obj map[string]json.RawMessage

@@ -97,21 +97,16 @@ func (b *build) keptPages() func(string) bool {
 	}
 }
 
-// computeSiteKey digests everything the site is rendered from: the format,
-// the templates, the catalogs, the configuration, the key and every spec.
+// computeSiteKey digests everything the site is rendered from: what every
+// page shows (siteWideKey), the catalogs and every spec.
 func (b *build) computeSiteKey() string {
 	cfg := b.opts.Config
 	h := sha256.New()
-	fmt.Fprintf(h, "format %d\nsite %s\n", FormatVersion, site.Fingerprint())
+	fmt.Fprintf(h, "site-wide %s\n", b.siteWideKey())
 	for _, f := range b.top {
-		if f.rel == filepath.Join(cfg.API, catalog.PackagesFile) || f.rel == filepath.Join(cfg.API, catalog.DeprecatedFile) || f.rel == filepath.Join(cfg.API, catalog.CategoriesFile) {
-			sum := sha256.Sum256(f.data)
-			fmt.Fprintf(h, "%s %x\n", f.rel, sum)
+		if f.rel == filepath.Join(cfg.API, catalog.PackagesFile) || f.rel == filepath.Join(cfg.API, catalog.DeprecatedFile) {
+			fmt.Fprintf(h, "%s %x\n", f.rel, sha256.Sum256(f.data))
 		}
-	}
-	fmt.Fprintf(h, "title %q\nbaseURL %q\napi %q\nproduct %q %q\n", cfg.Title, cfg.BaseURL, cfg.API, cfg.Product.Name, cfg.Product.Versions)
-	if s := b.opts.Signer; s != nil {
-		fmt.Fprintf(h, "key %s %s\n", s.Fingerprint(), s.SigningFingerprint())
 	}
 	for i, v := range b.tree.Versions {
 		for _, in := range b.records[i].Inputs {

@@ -13,20 +13,9 @@ import (
 )
 
 // Scaffold is the spec.json of a new version folder (market new): an
-// informational package that passes validation, to fill in. Its fields are
-// in the order a person reads them.
-type Scaffold struct {
-	Schema      string          `json:"$schema,omitempty"`
-	SpecVersion string          `json:"specVersion"`
-	Label       string          `json:"label"`
-	Description string          `json:"description"`
-	Author      string          `json:"author"`
-	Org         string          `json:"org"`
-	Created     int64           `json:"created"`
-	Categories  []string        `json:"categories"`
-	CDAPVersion string          `json:"cdapVersion,omitempty"`
-	Actions     []schema.Action `json:"actions"`
-}
+// informational package that passes validation, to fill in. It is a
+// schema.Spec, whose optional fields stay empty and so unwritten.
+type Scaffold struct{ schema.Spec }
 
 // DefaultLabel is the label a new package gets: its name as a title
 // ("my-plugin" is "My Plugin").

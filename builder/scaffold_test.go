@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/market-dev/market/schema"
 )
 
 func TestDefaultLabel(t *testing.T) {
@@ -24,7 +26,7 @@ func TestDefaultLabel(t *testing.T) {
 func TestScaffoldValidates(t *testing.T) {
 	packages := filepath.Join(t.TempDir(), "packages")
 	cfg := &Config{API: "v1", BaseURL: "https://hub.example.com/"}
-	s := Scaffold{Author: "Ada", Org: "Example", Categories: []string{"usecase"}}
+	s := Scaffold{schema.Spec{Author: "Ada", Org: "Example", Categories: []string{"usecase"}}}
 	s.Complete("my-plugin", cfg, time.Unix(1700000000, 0))
 	if s.Label != "My Plugin" || s.Description != "What My Plugin does." || s.Created != 1700000000 {
 		t.Errorf("completed: %+v", s)

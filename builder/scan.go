@@ -543,6 +543,9 @@ func (s *scanner) versionIcon(v *Version, d *dirHandle, f, shown string) {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return
 	}
+	if s.lfsPointer(data, shown) {
+		return
+	}
 	if s.checkIcon(data, f, shown) == "" || s.known(v, f) {
 		return
 	}
