@@ -189,20 +189,20 @@ type step struct {
 // pipeline is the route of every build. A step returning errUnchanged ends
 // the build successfully: the tree in place already is the result.
 var pipeline = []step{
-	{"lock", (*build).lock},              // one build per output at a time
-	{"load cache", (*build).loadCache},   // what the previous build recorded
-	{"scan", (*build).scan},              // validate the packages directory
-	{"plan", (*build).plan},              // key every version folder by its inputs
-	{"decide", (*build).decide},          // errUnchanged when the record says nothing changed
-	{"specs", (*build).specs},            // read the specs the scan took as known
-	{"compare", (*build).compare},        // errUnchanged when the bytes say nothing changed
-	{"prepare", (*build).prepare},        // a new tree beside out: the spare, or empty
-	{"versions", (*build).writeVersions}, // version folders, written or kept
-	{"catalogs", (*build).writeCatalogs}, // catalogs, keys, schema, release
-	{"site", (*build).writeSite},         // the browse site
-	{"cache", (*build).writeCache},       // the record the next build starts from
-	{"swap", (*build).swap},              // the new tree in, atomically
-	{"keep spare", (*build).keepSpare},   // the old tree, for the next build
+	{"lock", (*build).lock},               // one build per output at a time
+	{"load cache", (*build).loadCache},    // what the previous build recorded
+	{"scan", (*build).scan},               // validate the packages directory
+	{"plan", (*build).plan},               // key every version folder by its inputs
+	{"decide", (*build).decide},           // errUnchanged when the record says nothing changed
+	{"entries", (*build).recordedEntries}, // the recorded entries of the versions the scan took as known
+	{"compare", (*build).compare},         // errUnchanged when the bytes say nothing changed
+	{"prepare", (*build).prepare},         // a new tree beside out: the spare, or empty
+	{"versions", (*build).writeVersions},  // version folders, written or kept
+	{"catalogs", (*build).writeCatalogs},  // catalogs, keys, schema, release
+	{"site", (*build).writeSite},          // the browse site
+	{"cache", (*build).writeCache},        // the record the next build starts from
+	{"swap", (*build).swap},               // the new tree in, atomically
+	{"keep spare", (*build).keepSpare},    // the old tree, for the next build
 }
 
 // StepHook is called after each step of the pipeline, with its name. It

@@ -3,7 +3,7 @@ package builder
 import (
 	"bufio"
 	"crypto/sha256"
-	"encoding/gob"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -35,6 +35,18 @@ type cache struct {
 	// Rules are the spec rules (schema.Rules) the recorded specs passed.
 	Rules     string `json:"rules"`
 	cacheBody `json:"-"`
+
+	file   string   // where it was read from
+	order  []string // the recorded versions, in the file's order
+	ents   section  // the entries section
+	loaded bool     // the entries are loaded
+}
+
+// section is a part of the cache file read only when needed, and checked
+// against the digest the rest of the file (checked whole) gives for it.
+type section struct {
+	at, len int64
+	sum     digest
 }
 
 // cacheBody is what the checksum covers.
@@ -60,32 +72,52 @@ type cacheBody struct {
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 6
+const cacheLayout = 7
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
 // output files it produced as they were on disk when written (to refuse
-// reuse of anything touched since).
+// reuse of anything touched since), each served one with its digest.
 type cachedVersion struct {
 	Key     string
 	Inputs  []fileState
 	Outputs []fileState
-	Files   catalog.Files
 	// Warnings the scan gave the folder, its path left out (Problem.File
 	// is relative to the folder).
 	Warnings []problem.Problem
+	// entry is the folder's catalog entry as JSON, its files left out,
+	// so that a build need not read the spec again to list the version;
+	// nil until cache.entries loads it.
+	entry []byte
 }
+
+// files are the served files of the version and their digests, as the
+// catalogs list them: every output but the signatures.
+func (c *cachedVersion) files() catalog.Files {
+	files := make(catalog.Files, len(c.Outputs)/2+1)
+	for _, out := range c.Outputs {
+		if out.SHA256 != (digest{}) {
+			files[out.Name] = catalog.File{SHA256: out.SHA256.String(), Size: out.Size}
+		}
+	}
+	return files
+}
+
+// digest is a SHA-256; the zero value is none.
+type digest [sha256.Size]byte
+
+func (d digest) String() string { return hex.EncodeToString(d[:]) }
 
 // fileState identifies the bytes of a file without reading it: if name,
 // size, modification time, inode and (for inputs) change time are the same,
 // the content is taken to be the same, as git's index does.
 type fileState struct {
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`
-	MTime  int64  `json:"mtime"`
-	CTime  int64  `json:"ctime,omitempty"`
-	Inode  uint64 `json:"inode"`
-	SHA256 string `json:"sha256,omitempty"`
+	Name   string
+	Size   int64
+	MTime  int64
+	CTime  int64
+	Inode  uint64
+	SHA256 digest // inputs, and outputs that are served (not signatures)
 }
 
 func stateOf(name string, info fs.FileInfo, withCTime bool) fileState {
@@ -104,23 +136,18 @@ func (a fileState) sameFile(b fileState) bool {
 }
 
 // The cache file is a JSON header line ({"format", "layout", "rules"}),
-// then a gob stream: the cacheMeta, then one cacheRecord per version, so
-// that it is read a record at a time, never whole; then a trailer line,
-// the SHA-256 (hex) of everything before it.
-type cacheMeta struct {
-	SiteKey, ScanKey, TreeKey, SiteWideKey string
-	Site, Top                              []fileState
-	Versions                               int
-}
-
-type cacheRecord struct {
-	Rel     string
-	Version *cachedVersion
-}
+// then a binary body (cachecodec.go): the meta, one record per version
+// folder (its path and cachedVersion but the entry), then the entries
+// section, each version's entry in the same order; then a trailer line,
+// the SHA-256 (hex) of everything before it. The entries are only read
+// when a build writes (cache.entries): a rebuild that changes nothing
+// decides from the records alone.
+const cacheTrailer = 2*sha256.Size + 1
 
 // loadCache reads the previous tree's cache; any problem means no cache.
 func loadCache(out string) (*cache, string) {
-	f, err := os.Open(filepath.Join(out, catalog.TreeMarker, CacheFile))
+	file := filepath.Join(out, catalog.TreeMarker, CacheFile)
+	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ""
 	}
@@ -128,24 +155,28 @@ func loadCache(out string) (*cache, string) {
 		return nil, fmt.Sprintf("build cache ignored: %v", err)
 	}
 	defer f.Close()
+	const damaged = "build cache ignored: its checksum does not match (edited or damaged)"
 	info, err := f.Stat()
-	const trailer = 2*sha256.Size + 1
-	if err != nil || info.Size() < trailer {
-		return nil, "build cache ignored: its checksum does not match (edited or damaged)"
+	if err != nil || info.Size() < cacheTrailer {
+		return nil, damaged
 	}
 	h := sha256.New()
-	r := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, 0, info.Size()-trailer), h), 1<<16)
-	c, why := readCache(r)
-	io.Copy(io.Discard, r)
-	want := make([]byte, trailer)
-	if _, err := f.ReadAt(want, info.Size()-trailer); err != nil || string(want[:trailer-1]) != hex.EncodeToString(h.Sum(nil)) {
-		return nil, "build cache ignored: its checksum does not match (edited or damaged)"
+	r := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, 0, info.Size()-cacheTrailer), h), 1<<16)
+	c, why := readCache(r, info.Size()-cacheTrailer)
+	io.Copy(io.Discard, r) // the entries section: hashed, not kept
+	want := make([]byte, cacheTrailer)
+	if _, err := f.ReadAt(want, info.Size()-cacheTrailer); err != nil || string(want[:cacheTrailer-1]) != hex.EncodeToString(h.Sum(nil)) {
+		return nil, damaged
+	}
+	if c != nil {
+		c.file = file
 	}
 	return c, why
 }
 
-// readCache decodes a cache's header and body.
-func readCache(r *bufio.Reader) (*cache, string) {
+// readCache decodes a cache's header, meta and records, size bytes in all
+// with the entries section, which it leaves unread.
+func readCache(r *bufio.Reader, size int64) (*cache, string) {
 	head, err := r.ReadBytes('\n')
 	var c cache
 	if err != nil || json.Unmarshal(head, &c) != nil {
@@ -154,21 +185,69 @@ func readCache(r *bufio.Reader) (*cache, string) {
 	if c.Format != FormatVersion || c.Layout != cacheLayout {
 		return nil, fmt.Sprintf("build cache ignored: written by format %d.%d, this is format %d.%d", c.Format, c.Layout, FormatVersion, cacheLayout)
 	}
-	dec := gob.NewDecoder(r)
-	var meta cacheMeta
-	if err := dec.Decode(&meta); err != nil {
-		return nil, "build cache ignored: its body does not decode"
-	}
-	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey, c.Site, c.Top = meta.SiteKey, meta.ScanKey, meta.TreeKey, meta.SiteWideKey, meta.Site, meta.Top
-	c.Versions = make(map[string]*cachedVersion, meta.Versions)
-	for range meta.Versions {
-		var rec cacheRecord
-		if err := dec.Decode(&rec); err != nil || rec.Version == nil {
-			return nil, "build cache ignored: its body does not decode"
+	const broken = "build cache ignored: its body does not decode"
+	var lens [2]uint64 // the meta's length, the records'
+	for i := range lens {
+		if lens[i], err = binary.ReadUvarint(r); err != nil || lens[i] > uint64(size) {
+			return nil, broken
 		}
-		c.Versions[rec.Rel] = rec.Version
+	}
+	body := make([]byte, lens[0]+lens[1])
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, broken
+	}
+	d := &decoder{data: body[:lens[0]]}
+	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey = d.string(), d.string(), d.string(), d.string()
+	c.Site, c.Top = d.states(), d.states()
+	n := d.uint()
+	c.ents = section{int64(d.fixed()), int64(d.fixed()), d.digest()}
+	if d.err != nil || len(d.data) != 0 || n > lens[1] || c.ents.at < 0 || c.ents.len < 0 || c.ents.at > size-c.ents.len {
+		return nil, broken
+	}
+	d = &decoder{data: body[lens[0]:]} // names are numbered per part
+	c.Versions = make(map[string]*cachedVersion, int(n))
+	c.order = make([]string, 0, int(n))
+	for range n {
+		rel := d.string()
+		key := d.digest()
+		v := &cachedVersion{Key: key.String(), Inputs: d.states(), Outputs: d.states(), Warnings: d.problems()}
+		if d.err != nil {
+			return nil, broken
+		}
+		c.Versions[rel] = v
+		c.order = append(c.order, rel)
+	}
+	if len(d.data) != 0 {
+		return nil, broken
 	}
 	return &c, ""
+}
+
+// entries loads every recorded version's catalog entry (cachedVersion.entry)
+// from the entries section, once.
+func (c *cache) entries() error {
+	if c.loaded || c.file == "" {
+		return nil
+	}
+	f, err := os.Open(c.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data := make([]byte, c.ents.len)
+	if _, err := f.ReadAt(data, c.ents.at); err != nil || digest(sha256.Sum256(data)) != c.ents.sum {
+		return fmt.Errorf("%s: its entries changed since it was read", c.file)
+	}
+	d := &decoder{data: data}
+	for _, rel := range c.order {
+		n := d.count()
+		c.Versions[rel].entry, d.data = d.data[:n:n], d.data[n:]
+	}
+	if d.err != nil || len(d.data) != 0 {
+		return fmt.Errorf("%s: its entries do not decode", c.file)
+	}
+	c.loaded = true
+	return nil
 }
 
 func (c *cache) write(dir string) error {
@@ -176,6 +255,45 @@ func (c *cache) write(dir string) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
+	c.Format, c.Layout, c.Rules = FormatVersion, cacheLayout, schema.Rules()
+	head, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	rels := slices.Sorted(maps.Keys(c.Versions))
+	var recs, ents encoder
+	for _, rel := range rels {
+		v := c.Versions[rel]
+		key, err := hex.DecodeString(v.Key)
+		if err != nil || len(key) != sha256.Size {
+			return fmt.Errorf("cache: %s: key %q is not a SHA-256", rel, v.Key)
+		}
+		recs.string(rel)
+		recs.digest(digest(key))
+		recs.states(v.Inputs)
+		recs.states(v.Outputs)
+		recs.problems(v.Warnings)
+		ents.string(string(v.entry))
+	}
+	m := c.cacheBody
+	var meta encoder
+	meta.string(m.SiteKey)
+	meta.string(m.ScanKey)
+	meta.string(m.TreeKey)
+	meta.string(m.SiteWideKey)
+	meta.states(m.Site)
+	meta.states(m.Top)
+	meta.uint(uint64(len(rels)))
+	// Where the entries lie ends the meta, in fixed width: the offset
+	// depends on the meta's length.
+	metaLen := len(meta.buf) + 8 + 8 + 1 + sha256.Size
+	lens := binary.AppendUvarint(nil, uint64(metaLen))
+	lens = binary.AppendUvarint(lens, uint64(len(recs.buf)))
+	at := len(head) + 1 + len(lens) + metaLen + len(recs.buf)
+	meta.fixed(uint64(at))
+	meta.fixed(uint64(len(ents.buf)))
+	meta.digest(sha256.Sum256(ents.buf))
+
 	f, err := os.Create(file)
 	if err != nil {
 		return err
@@ -183,21 +301,8 @@ func (c *cache) write(dir string) error {
 	defer f.Close()
 	h := sha256.New()
 	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<16)
-	c.Format, c.Layout, c.Rules = FormatVersion, cacheLayout, schema.Rules()
-	head, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	w.Write(append(head, '\n'))
-	enc := gob.NewEncoder(w)
-	meta := cacheMeta{SiteKey: c.SiteKey, ScanKey: c.ScanKey, TreeKey: c.TreeKey, SiteWideKey: c.SiteWideKey, Site: c.Site, Top: c.Top, Versions: len(c.Versions)}
-	if err := enc.Encode(meta); err != nil {
-		return err
-	}
-	for _, rel := range slices.Sorted(maps.Keys(c.Versions)) {
-		if err := enc.Encode(cacheRecord{rel, c.Versions[rel]}); err != nil {
-			return err
-		}
+	for _, part := range [][]byte{head, {'\n'}, lens, meta.buf, recs.buf, ents.buf} {
+		w.Write(part)
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -224,7 +329,7 @@ func inputKey(signer, layout string, inputs []fileState) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "market format %d\nsigner %s\nlayout %s\n", FormatVersion, signer, layout)
 	for _, in := range inputs {
-		fmt.Fprintf(h, "%q %s\n", in.Name, in.SHA256)
+		fmt.Fprintf(h, "%q %s\n", in.Name, in.SHA256.String())
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -271,17 +376,17 @@ func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) ([]fi
 	return states, nil
 }
 
-func hashFile(d *dirHandle, name string) (string, error) {
+func hashFile(d *dirHandle, name string) (digest, error) {
 	f, err := d.open(name)
 	if err != nil {
-		return "", err
+		return digest{}, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+		return digest{}, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return digest(h.Sum(nil)), nil
 }
 
 // inputs lists the version folder's files, sorted.

@@ -51,7 +51,8 @@ func (b *build) topFiles() ([]topFile, error) {
 		add(catalog.CategoriesFile, cats, false),
 	}
 	for _, pv := range cfg.ProductVersions {
-		errs = append(errs, add(pv.String()+"/"+catalog.PackagesFile, compatible(b.entries, b.tree, pv), true))
+		fit, err := compatible(b.entries, pv)
+		errs = append(errs, err, add(pv.String()+"/"+catalog.PackagesFile, fit, true))
 	}
 	for _, err := range errs {
 		if err != nil {
@@ -194,21 +195,25 @@ func writeBytes(file string, data []byte) error {
 
 // compatible returns, per package, the newest non-deprecated version whose
 // range holds product version pv (a version without a range fits any).
-func compatible(entries []catalog.Entry, t *Tree, pv schema.Version) []catalog.Entry {
-	ranges := map[string]*schema.Range{}
-	for _, v := range t.Versions {
-		ranges[v.Name+"@"+v.Version.String()] = v.Spec.Range
-	}
+func compatible(entries []catalog.Entry, pv schema.Version) ([]catalog.Entry, error) {
 	out := []catalog.Entry{}
 	for _, e := range entries { // sorted by name, newest first
 		if len(out) > 0 && out[len(out)-1].Name == e.Name || e.Deprecated != "" {
 			continue
 		}
-		if r := ranges[e.Name+"@"+e.Version]; r == nil || r.Contains(pv) {
+		if e.CDAPVersion == "" {
+			out = append(out, e)
+			continue
+		}
+		r, err := schema.ParseCDAPRange(e.CDAPVersion)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: cdapVersion: %w", e.Name, e.Version, err)
+		}
+		if r.Contains(pv) {
 			out = append(out, e)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // categories lists the categories in use: in market.yaml's order when it

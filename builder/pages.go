@@ -18,11 +18,16 @@ import (
 
 // writeSite renders the browse site into the new tree (a recycled page
 // with the same bytes stays as it is) and records its pages.
-func (b *build) writeSite(context.Context) error {
+func (b *build) writeSite(ctx context.Context) error {
 	b.siteKey = b.computeSiteKey()
 	b.pages = map[string]bool{}
+	kept := b.keptPages()
+	// A package page rendered shows its versions' actions: their specs.
+	if err := b.loadSpecs(ctx, func(v *Version) bool { return kept == nil || !kept(v.Name) }); err != nil {
+		return err
+	}
 	d := b.siteData()
-	d.Unchanged = b.keptPages()
+	d.Unchanged = kept
 	err := site.Render(func(name string, data []byte) error {
 		rel, err := b.pagePath(name)
 		if err != nil {
@@ -86,14 +91,19 @@ func (b *build) keptPages() func(string) bool {
 		same[v.Name] = same[v.Name] && ok
 		count[v.Name]--
 	}
+	verdict := map[string]bool{} // asked per version, then by the site: decided once
 	return func(pkg string) bool {
+		if ok, asked := verdict[pkg]; asked {
+			return ok
+		}
 		rel := filepath.FromSlash(site.PackagePage(pkg))
 		st, recorded := pages[rel]
-		if !same[pkg] || count[pkg] != 0 || !recorded || !intact(b.dir, &cachedVersion{Outputs: []fileState{st}}) {
-			return false
+		ok := same[pkg] && count[pkg] == 0 && recorded && intact(b.dir, &cachedVersion{Outputs: []fileState{st}})
+		if ok {
+			b.pages[rel] = true
 		}
-		b.pages[rel] = true
-		return true
+		verdict[pkg] = ok
+		return ok
 	}
 }
 
@@ -111,7 +121,7 @@ func (b *build) computeSiteKey() string {
 	for i, v := range b.tree.Versions {
 		for _, in := range b.records[i].Inputs {
 			if in.Name == SpecFile {
-				fmt.Fprintf(h, "spec %s %s\n", v.rel, in.SHA256)
+				fmt.Fprintf(h, "spec %s %s\n", v.rel, in.SHA256.String())
 			}
 		}
 	}

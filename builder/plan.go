@@ -11,14 +11,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/market-dev/market/schema"
 	"github.com/market-dev/market/schema/catalog"
-	"github.com/market-dev/market/schema/problem"
 	"github.com/market-dev/market/site"
 )
 
@@ -110,8 +108,17 @@ func (b *build) decide(ctx context.Context) error {
 // is what it would write, by its bytes: every version folder keyed as
 // recorded and intact, the catalogs, keys and site the same bytes. It
 // catches what decide cannot: a record without a tree key, or files
-// touched but not changed.
+// touched but not changed. A version folder added, removed or keyed
+// otherwise than recorded settles it without a look at the tree.
 func (b *build) compare(ctx context.Context) error {
+	if b.prev == nil || len(b.prev.Versions) != len(b.plans) {
+		return nil
+	}
+	for _, p := range b.plans {
+		if p.prev == nil || p.key != "" && p.key != p.prev.Key {
+			return nil
+		}
+	}
 	same, err := b.sameTree(ctx)
 	if err != nil || !same {
 		return err
@@ -125,6 +132,14 @@ func (b *build) compare(ctx context.Context) error {
 // keepTree ends a build whose tree is already in place, refreshing the
 // recorded input states so the next build need not rehash.
 func (b *build) keepTree() error {
+	if err := b.prev.entries(); err != nil {
+		return err
+	}
+	for i, rec := range b.records { // made before the entries were loaded
+		if p := b.plans[i]; rec.entry == nil && p.prev != nil && p.prev.Key == rec.Key {
+			rec.entry = p.prev.entry
+		}
+	}
 	b.unchanged, b.reused = true, len(b.tree.Versions)
 	for _, v := range b.tree.Versions {
 		b.opts.Reporter.Built(v.Name, v.Version.String(), true)
@@ -147,7 +162,7 @@ func (b *build) sameVersions(ctx context.Context) (bool, error) {
 			if p.prev == nil || p.key == "" || p.prev.Key != p.key || !intactDir(filepath.Join(b.prevAPI, "packages", filepath.FromSlash(v.rel)), p.prev) {
 				return errUnchanged // stops the others: the tree changed
 			}
-			b.records[i] = &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: p.prev.Outputs, Files: p.prev.Files, Warnings: v.warnings}
+			b.records[i] = b.record(v, p, p.prev.Outputs)
 			return gctx.Err()
 		})
 	}
@@ -172,7 +187,10 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 	}
 	b.entries = make([]catalog.Entry, len(b.plans))
 	for i, v := range b.tree.Versions {
-		b.entries[i] = catalog.NewEntry(v.Name, v.Version, v.Spec, b.records[i].Files)
+		var err error
+		if b.entries[i], err = b.entry(v, b.records[i]); err != nil {
+			return false, err
+		}
 	}
 	catalog.Sort(b.entries)
 	top, err := b.topFiles()
@@ -190,7 +208,7 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 			want[f.rel+".asc"] = true
 		}
 	}
-	return b.sameSite(want)
+	return b.sameSite(ctx, want)
 }
 
 // sameTopFile reports whether the tree in place holds f with the same
@@ -212,7 +230,7 @@ func (b *build) sameTopFile(f topFile) bool {
 // render, and that the tree holds nothing outside the version folders but
 // the files in want and the site's pages. Pages are compared by the site
 // key when it is recorded, else rendered and compared byte for byte.
-func (b *build) sameSite(want map[string]bool) (bool, error) {
+func (b *build) sameSite(ctx context.Context, want map[string]bool) (bool, error) {
 	b.siteKey = b.computeSiteKey()
 	b.pages = map[string]bool{}
 	if b.prev.SiteKey == b.siteKey && len(b.prev.Site) > 0 && intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Site}) {
@@ -221,6 +239,9 @@ func (b *build) sameSite(want map[string]bool) (bool, error) {
 		}
 		b.siteFiles = b.prev.Site
 	} else {
+		if err := b.loadSpecs(ctx, func(*Version) bool { return true }); err != nil {
+			return false, err
+		}
 		err := site.Render(func(name string, data []byte) error {
 			rel, err := b.pagePath(name)
 			if err != nil {
@@ -321,31 +342,50 @@ func (b *build) computeTreeKey(keys []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// specs reads the spec.json of every version folder the scan took as known
-// without reading it: the build is writing, and the catalogs need them.
-func (b *build) specs(ctx context.Context) error {
+// recordedEntries loads the catalog entries the previous build recorded: the
+// build lists the versions the scan took as known from them, without
+// reading their specs.
+func (b *build) recordedEntries(context.Context) error {
+	if b.prev == nil {
+		return nil
+	}
+	return b.prev.entries()
+}
+
+// loadSpec reads the spec.json of a version folder the scan took as known
+// without reading it, when the build needs more of it than its entry: to
+// write the folder or render its package's page.
+func (b *build) loadSpec(v *Version) error {
+	if v.Spec != nil {
+		return nil
+	}
+	file := filepath.Join(v.Dir, SpecFile)
+	data, err := b.root.ReadFile(path.Join(v.rel, SpecFile))
+	if err != nil {
+		return err
+	}
+	spec, probs := schema.ParseChecked(file, data, b.opts.Now)
+	if err := probs.Err(); err != nil {
+		return err
+	}
+	v.Spec = spec
+	return nil
+}
+
+// loadSpecs is loadSpec for the versions need selects, on every core.
+func (b *build) loadSpecs(ctx context.Context, need func(*Version) bool) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.opts.Jobs)
-	probs := make([]problem.List, len(b.tree.Versions))
-	for i, v := range b.tree.Versions {
-		if !v.known {
+	for _, v := range b.tree.Versions {
+		if v.Spec != nil || !need(v) {
 			continue
 		}
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			file := filepath.Join(v.Dir, SpecFile)
-			data, err := b.root.ReadFile(path.Join(v.rel, SpecFile))
-			if err != nil {
-				return err
-			}
-			v.Spec, probs[i] = schema.ParseChecked(file, data, b.opts.Now)
-			return nil
+			return b.loadSpec(v)
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return slices.Concat(probs...).Err()
+	return g.Wait()
 }

@@ -330,7 +330,7 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 		return nil
 	}
 	parse := schema.Parse
-	if sum := sha256.Sum256(data); s.specChecked(v.rel, hex.EncodeToString(sum[:])) {
+	if s.specChecked(v.rel, sha256.Sum256(data)) {
 		parse = schema.ParseChecked
 	}
 	spec, probs := parse(specPath, data, s.now)
@@ -349,9 +349,9 @@ func (s *scanner) version(name string, ver schema.Version, shown string) *Versio
 }
 
 // specChecked reports whether the previous build recorded the version
-// folder rel with a spec.json of these bytes (SHA-256, hex): under the same
-// rules they need not be checked for structure again.
-func (s *scanner) specChecked(rel, sum string) bool {
+// folder rel with a spec.json of these bytes (their SHA-256): under the
+// same rules they need not be checked for structure again.
+func (s *scanner) specChecked(rel string, sum digest) bool {
 	if s.prev == nil || s.prev.Versions[rel] == nil {
 		return false
 	}

@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -41,7 +41,9 @@ func (b *build) writeVersions(ctx context.Context) error {
 				return fmt.Errorf("%s: %w", v.Dir, err)
 			}
 			b.records[i], reused[i] = rec, kept
-			b.entries[i] = catalog.NewEntry(v.Name, v.Version, v.Spec, rec.Files)
+			if b.entries[i], err = b.entry(v, rec); err != nil {
+				return fmt.Errorf("%s: %w", v.Dir, err)
+			}
 			b.opts.Reporter.Built(v.Name, v.Version.String(), kept)
 			return nil
 		})
@@ -58,6 +60,31 @@ func (b *build) writeVersions(ctx context.Context) error {
 	return nil
 }
 
+// entry is the catalog entry of v, whose outputs rec records: made from
+// the spec when the build read it (or the record has no entry), else from
+// the previous build's record (whose key, and so spec, is the same).
+func (b *build) entry(v *Version, rec *cachedVersion) (catalog.Entry, error) {
+	var e catalog.Entry
+	if len(rec.entry) == 0 {
+		if err := b.loadSpec(v); err != nil {
+			return e, err
+		}
+	}
+	if v.Spec != nil {
+		e = catalog.NewEntry(v.Name, v.Version, v.Spec, nil)
+		data, err := json.Marshal(e)
+		if err != nil {
+			return e, err
+		}
+		rec.entry = data
+	} else if err := json.Unmarshal(rec.entry, &e); err != nil {
+		return e, fmt.Errorf("the build record's catalog entry: %w", err)
+	}
+	e.Name, e.Version, e.SemVer = v.Name, v.Version.String(), v.Version.Semver()
+	e.Files = rec.files()
+	return e, nil
+}
+
 // version puts one version folder into the new tree and records how; kept
 // says its outputs came from an earlier tree.
 func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cachedVersion, bool, error) {
@@ -66,7 +93,7 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 	if p.key != "" {
 		if kept := b.fromSpare(filepath.Join(v.Name, v.Version.String()), p.key); kept != nil {
 			b.recycled.Add(1)
-			return &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: kept.Outputs, Files: kept.Files, Warnings: v.warnings}, true, nil
+			return b.record(v, p, kept.Outputs), true, nil
 		}
 	}
 	if b.spare != nil {
@@ -76,17 +103,19 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 	}
 	if p.prev != nil && p.key != "" && p.prev.Key == p.key {
 		if reuse(filepath.Join(b.prevAPI, rel), dst, p.prev) {
-			return &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: p.prev.Outputs, Files: p.prev.Files, Warnings: v.warnings}, true, nil
+			return b.record(v, p, p.prev.Outputs), true, nil
 		}
 		if err := os.RemoveAll(dst); err != nil {
 			return nil, false, err
 		}
 	}
+	if err := b.loadSpec(v); err != nil {
+		return nil, false, err
+	}
 	w, err := b.write(ctx, v, dst)
 	if err != nil {
 		return nil, false, err
 	}
-	files := w.files
 	key := p.key
 	if key == "" { // deferred: the digests of the copies just made
 		for i := range p.inputs {
@@ -95,12 +124,23 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 				in.SHA256 = w.iconSum
 				continue
 			}
-			in.SHA256 = files[in.Name].SHA256
+			in.SHA256 = w.sum(in.Name)
 		}
 		key = b.key(p.inputs)
 	}
 	slices.SortFunc(w.outputs, func(a, b fileState) int { return strings.Compare(a.Name, b.Name) })
-	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Files: files, Warnings: v.warnings}, false, nil
+	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Warnings: v.warnings}, false, nil
+}
+
+// record is the record of a version kept from an earlier tree with these
+// outputs; a version the scan took as known keeps the catalog entry
+// recorded with it.
+func (b *build) record(v *Version, p versionPlan, outputs []fileState) *cachedVersion {
+	rec := &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: outputs, Warnings: v.warnings}
+	if v.Spec == nil {
+		rec.entry = p.prev.entry
+	}
+	return rec
 }
 
 // versionWriter writes one version folder's outputs: inputs opened from
@@ -111,9 +151,18 @@ type versionWriter struct {
 	ctx     context.Context
 	v       *Version
 	in, out *dirHandle
-	files   catalog.Files
-	outputs []fileState
-	iconSum string // SHA-256 of the committed icon
+	outputs []fileState // served files with their digest
+	iconSum digest      // of the committed icon
+}
+
+// sum is the digest of the output name.
+func (w *versionWriter) sum(name string) digest {
+	for _, out := range w.outputs {
+		if out.Name == name {
+			return out.SHA256
+		}
+	}
+	return digest{}
 }
 
 // write makes a version folder's outputs from its inputs.
@@ -128,7 +177,7 @@ func (b *build) write(ctx context.Context, v *Version, dst string) (*versionWrit
 		return nil, err
 	}
 	defer out.Close()
-	w := &versionWriter{b: b, ctx: ctx, v: v, in: in, out: out, files: catalog.Files{}}
+	w := &versionWriter{b: b, ctx: ctx, v: v, in: in, out: out}
 	return w, w.writeAll()
 }
 
@@ -171,8 +220,7 @@ func (w *versionWriter) icon() error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(data)
-	w.iconSum = hex.EncodeToString(sum[:])
+	w.iconSum = sha256.Sum256(data)
 	png, err := iconPNG(w.v.Icon, data, w.b.opts.Config)
 	if err != nil {
 		return err
@@ -272,10 +320,9 @@ func (w *versionWriter) file(name string, signed bool, fill func(io.Writer) erro
 	if err := buf.Flush(); err != nil {
 		return err
 	}
-	if err := w.done(out, name); err != nil {
+	if err := w.done(out, name, digest(h.Sum(nil))); err != nil {
 		return err
 	}
-	w.files[name] = catalog.File{SHA256: hex.EncodeToString(h.Sum(nil)), Size: cw.n}
 	if stream == nil {
 		return nil
 	}
@@ -293,12 +340,14 @@ func (w *versionWriter) file(name string, signed bool, fill func(io.Writer) erro
 	if _, err := sig.Write(armored.Bytes()); err != nil {
 		return err
 	}
-	return w.done(sig, name+".asc")
+	return w.done(sig, name+".asc", digest{})
 }
 
-// done records a file just written as an output.
-func (w *versionWriter) done(f fdFile, name string) error {
+// done records a file just written as an output, with its digest when it
+// is served (listed in the catalogs).
+func (w *versionWriter) done(f fdFile, name string, sum digest) error {
 	st, err := f.state(name)
+	st.SHA256 = sum
 	w.outputs = append(w.outputs, st)
 	return err
 }

@@ -1,0 +1,80 @@
+package builder
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/schema/problem"
+)
+
+// TestCacheRoundTrip writes a record and reads it back: every field, the
+// names shared between folders, and the entries, which are read only when
+// asked for and checked then.
+func TestCacheRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	st := func(name string, sum byte) fileState {
+		s := fileState{Name: name, Size: int64(len(name)), MTime: -1 << 40, CTime: 7, Inode: 1 << 50}
+		if sum != 0 {
+			s.SHA256[0], s.SHA256[31] = sum, sum
+		}
+		return s
+	}
+	key := strings.Repeat("ab", 32)
+	c := &cache{cacheBody: cacheBody{SiteKey: "site", ScanKey: "scan", TreeKey: "tree", SiteWideKey: "wide",
+		Site: []fileState{st("index.html", 0)}, Top: []fileState{st("v2/packages.json", 1), st("spec.json", 0)},
+		Versions: map[string]*cachedVersion{
+			"a/1.0.0": {Key: key, Inputs: []fileState{st("spec.json", 2)}, Outputs: []fileState{st("spec.json", 2), st("spec.json.asc", 0)},
+				Warnings: []problem.Problem{{File: "spec.json", Pointer: "/x", Severity: problem.Warning, Message: "hm"}}, entry: []byte(`{"label":"A"}`)},
+			"b/2.0.0": {Key: key, Inputs: []fileState{st("spec.json", 3), st("b.jar", 4)}, Outputs: []fileState{st("spec.json", 3)}, entry: []byte(`{"label":"B"}`)},
+			"c/0.1.0": {Key: key}, // no entry recorded: the spec is read instead
+		}}}
+	if err := c.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, why := loadCache(dir)
+	if got == nil {
+		t.Fatalf("not loaded: %s", why)
+	}
+	for _, v := range got.Versions {
+		if v.entry != nil {
+			t.Fatal("entries read before they were asked for")
+		}
+	}
+	if err := got.entries(); err != nil {
+		t.Fatal(err)
+	}
+	for rel, want := range c.Versions {
+		if g := got.Versions[rel]; !reflect.DeepEqual(g, want) && !(len(want.entry) == 0 && len(g.entry) == 0) {
+			t.Errorf("%s: read back %+v, wrote %+v", rel, g, want)
+		}
+	}
+	if !reflect.DeepEqual(got.cacheBody.Site, c.Site) || !reflect.DeepEqual(got.Top, c.Top) || got.TreeKey != "tree" || got.SiteWideKey != "wide" {
+		t.Errorf("meta read back %+v", got.cacheBody)
+	}
+	if f := got.Versions["a/1.0.0"].files(); len(f) != 1 || f["spec.json"].Size != 9 {
+		t.Errorf("files %v, want spec.json alone (the signature is not served)", f)
+	}
+
+	// The entries are read after the rest was checked: changed since, refused.
+	again, _ := loadCache(dir)
+	file := filepath.Join(dir, catalog.TreeMarker, CacheFile)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(data), `{"label":"B"}`)
+	data[i+11] = 'C'
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.entries(); err == nil {
+		t.Error("entries changed after the record was loaded were taken")
+	}
+	if c, why := loadCache(dir); c != nil || !strings.Contains(why, "checksum") {
+		t.Errorf("a changed record loaded (%q)", why)
+	}
+}

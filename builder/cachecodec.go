@@ -1,0 +1,193 @@
+package builder
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+
+	"github.com/market-dev/market/schema/problem"
+)
+
+// The body of cache.json is binary: a record of 50,000 version folders is
+// read on every build, and decoding it as gob or JSON cost more than the
+// rest of a no-change rebuild. Integers are varints, digests raw bytes,
+// strings length-prefixed, and a file name repeated across folders
+// (spec.json, archive.zip.asc, ...) is written once and then referred to by
+// its number.
+
+// encoder appends the cache body to buf.
+type encoder struct {
+	buf   []byte
+	names map[string]uint64
+}
+
+func (e *encoder) uint(x uint64) { e.buf = binary.AppendUvarint(e.buf, x) }
+func (e *encoder) int(x int64)   { e.buf = binary.AppendVarint(e.buf, x) }
+
+// fixed writes x in eight bytes, whatever its value.
+func (e *encoder) fixed(x uint64) { e.buf = binary.BigEndian.AppendUint64(e.buf, x) }
+
+func (e *encoder) string(s string) {
+	e.uint(uint64(len(s)))
+	e.buf = append(e.buf, s...)
+}
+
+// name writes a file name: 0 and the name the first time, its number
+// (from 1) after that.
+func (e *encoder) name(s string) {
+	if n, ok := e.names[s]; ok {
+		e.uint(n)
+		return
+	}
+	if e.names == nil {
+		e.names = map[string]uint64{}
+	}
+	e.names[s] = uint64(len(e.names) + 1)
+	e.uint(0)
+	e.string(s)
+}
+
+// digest writes a SHA-256: a byte saying whether it is set, then its bytes.
+func (e *encoder) digest(d digest) {
+	if d == (digest{}) {
+		e.buf = append(e.buf, 0)
+		return
+	}
+	e.buf = append(e.buf, 1)
+	e.buf = append(e.buf, d[:]...)
+}
+
+func (e *encoder) states(states []fileState) {
+	e.uint(uint64(len(states)))
+	for _, s := range states {
+		e.name(s.Name)
+		e.int(s.Size)
+		e.int(s.MTime)
+		e.int(s.CTime)
+		e.uint(s.Inode)
+		e.digest(s.SHA256)
+	}
+}
+
+func (e *encoder) problems(probs []problem.Problem) {
+	e.uint(uint64(len(probs)))
+	for _, p := range probs {
+		e.string(p.File)
+		e.string(p.Pointer)
+		e.string(string(p.Severity))
+		e.string(p.Message)
+	}
+}
+
+// decoder reads what encoder wrote, from data; the first error sticks and
+// every later read returns zero values.
+type decoder struct {
+	data  []byte
+	names []string
+	err   error
+}
+
+var errCacheBody = errors.New("the cache body does not decode")
+
+func (d *decoder) fail() { d.err, d.data = errCacheBody, nil }
+
+func (d *decoder) uint() uint64 {
+	x, n := binary.Uvarint(d.data)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.data = d.data[n:]
+	return x
+}
+
+func (d *decoder) int() int64 {
+	x, n := binary.Varint(d.data)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.data = d.data[n:]
+	return x
+}
+
+func (d *decoder) fixed() uint64 {
+	if len(d.data) < 8 {
+		d.fail()
+		return 0
+	}
+	x := binary.BigEndian.Uint64(d.data)
+	d.data = d.data[8:]
+	return x
+}
+
+// count reads a length, refusing one larger than the bytes left could hold.
+func (d *decoder) count() int {
+	n := d.uint()
+	if n > uint64(len(d.data)) || n > math.MaxInt32 {
+		d.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) string() string {
+	n := d.count()
+	s := string(d.data[:n])
+	d.data = d.data[n:]
+	return s
+}
+
+func (d *decoder) name() string {
+	n := d.uint()
+	switch {
+	case d.err != nil:
+		return ""
+	case n == 0:
+		s := d.string()
+		d.names = append(d.names, s)
+		return s
+	case n > uint64(len(d.names)):
+		d.fail()
+		return ""
+	}
+	return d.names[n-1]
+}
+
+func (d *decoder) digest() digest {
+	var out digest
+	switch {
+	case len(d.data) > 0 && d.data[0] == 0:
+		d.data = d.data[1:]
+	case len(d.data) > len(out) && d.data[0] == 1:
+		copy(out[:], d.data[1:])
+		d.data = d.data[1+len(out):]
+	default:
+		d.fail()
+	}
+	return out
+}
+
+func (d *decoder) states() []fileState {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]fileState, n)
+	for i := range out {
+		out[i] = fileState{Name: d.name(), Size: d.int(), MTime: d.int(), CTime: d.int(), Inode: d.uint(), SHA256: d.digest()}
+	}
+	return out
+}
+
+func (d *decoder) problems() []problem.Problem {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]problem.Problem, n)
+	for i := range out {
+		out[i] = problem.Problem{File: d.string(), Pointer: d.string(), Severity: problem.Severity(d.string()), Message: d.string()}
+	}
+	return out
+}
