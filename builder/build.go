@@ -331,7 +331,7 @@ func (b *build) writeCache(context.Context) error {
 func (b *build) nextCache() *cache {
 	next := &cache{cacheBody: cacheBody{Versions: make(map[string]*cachedVersion, len(b.records)),
 		SiteKey: b.siteKey, Site: b.siteFiles, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey, Top: b.topStates,
-		SiteWideKey: b.siteWideKey()}}
+		SiteWideKey: b.siteWideKey(), KeyBase: b.keyBase()}}
 	for i, v := range b.tree.Versions {
 		next.Versions[v.rel] = b.records[i]
 	}

@@ -69,6 +69,9 @@ type cacheBody struct {
 	// package's versions (build.siteWideKey): while it holds, a package
 	// page whose versions are keyed as recorded is kept, not rendered.
 	SiteWideKey string
+	// KeyBase digests what every version's key holds besides its inputs
+	// (build.keyBase).
+	KeyBase string
 }
 
 // cacheLayout changes with the layout of cache.json itself.
@@ -197,7 +200,7 @@ func readCache(r *bufio.Reader, size int64) (*cache, string) {
 		return nil, broken
 	}
 	d := &decoder{data: body[:lens[0]]}
-	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey = d.string(), d.string(), d.string(), d.string()
+	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey, c.KeyBase = d.string(), d.string(), d.string(), d.string(), d.string()
 	c.Site, c.Top = d.states(), d.states()
 	n := d.uint()
 	c.ents = section{int64(d.fixed()), int64(d.fixed()), d.digest()}
@@ -281,6 +284,7 @@ func (c *cache) write(dir string) error {
 	meta.string(m.ScanKey)
 	meta.string(m.TreeKey)
 	meta.string(m.SiteWideKey)
+	meta.string(m.KeyBase)
 	meta.states(m.Site)
 	meta.states(m.Top)
 	meta.uint(uint64(len(rels)))
@@ -336,17 +340,20 @@ func inputKey(signer, layout string, inputs []fileState) string {
 
 // hashInputs states a version folder's files and, when hash is set, hashes
 // them, reusing the hash a previous build recorded for a file whose state
-// is unchanged. The folder is opened only when a file must be read.
-func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) ([]fileState, error) {
+// is unchanged. The folder is opened only when a file must be read. same
+// says every file is as recorded: the states returned are the record's.
+func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) (states []fileState, same bool, err error) {
 	names := v.inputs()
-	states := make([]fileState, 0, len(names))
-	var known map[string]fileState
-	if prev != nil {
-		known = make(map[string]fileState, len(prev.Inputs))
-		for _, s := range prev.Inputs {
-			known[s.Name] = s
+	if prev != nil && len(prev.Inputs) == len(names) {
+		same = true
+		for i, in := range prev.Inputs {
+			same = same && in.Name == names[i] && in.sameFile(v.state(in.Name))
+		}
+		if same {
+			return prev.Inputs, true, nil
 		}
 	}
+	states = make([]fileState, 0, len(names))
 	var d *dirHandle
 	defer func() {
 		if d != nil {
@@ -356,24 +363,36 @@ func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) ([]fi
 	for _, name := range names {
 		st := v.state(name) // as the scan found it
 		if st.Name == "" {
-			return nil, fmt.Errorf("%s: not seen by the scan", name)
+			return nil, false, fmt.Errorf("%s: not seen by the scan", name)
 		}
-		if old, ok := known[name]; ok && old.sameFile(st) {
+		if old, ok := prev.input(name); ok && old.sameFile(st) {
 			st.SHA256 = old.SHA256
 		} else if hash {
-			var err error
 			if d == nil {
 				if d, err = openInputDir(root, v.rel); err != nil {
-					return nil, err
+					return nil, false, err
 				}
 			}
 			if st.SHA256, err = hashFile(d, name); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 		states = append(states, st)
 	}
-	return states, nil
+	return states, false, nil
+}
+
+// input is the recorded state of the input file name.
+func (c *cachedVersion) input(name string) (fileState, bool) {
+	if c == nil {
+		return fileState{}, false
+	}
+	for _, in := range c.Inputs {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return fileState{}, false
 }
 
 func hashFile(d *dirHandle, name string) (digest, error) {

@@ -37,6 +37,7 @@ func (b *build) plan(ctx context.Context) error {
 		return err
 	}
 	b.root = root
+	keyBase := b.keyBase()
 	vs := b.tree.Versions
 	b.plans = make([]versionPlan, len(vs))
 	g, gctx := errgroup.WithContext(ctx)
@@ -51,10 +52,14 @@ func (b *build) plan(ctx context.Context) error {
 				p.prev = b.prev.Versions[v.rel]
 			}
 			hash := p.prev != nil || b.opts.Config.Resources == ResourcesArchive
-			if p.inputs, err = hashInputs(root, v, p.prev, hash); err != nil {
+			var same bool
+			if p.inputs, same, err = hashInputs(root, v, p.prev, hash); err != nil {
 				return err
 			}
-			if hash {
+			switch {
+			case same && b.prev.KeyBase == keyBase:
+				p.key = p.prev.Key // the same inputs, keyed the same way
+			case hash:
 				p.key = b.key(p.inputs)
 			}
 			return nil
@@ -65,11 +70,21 @@ func (b *build) plan(ctx context.Context) error {
 
 // key is the input key of a version folder with these inputs.
 func (b *build) key(inputs []fileState) string {
-	signer := "unsigned"
+	return inputKey(b.signerName(), b.opts.Config.Resources, inputs)
+}
+
+func (b *build) signerName() string {
 	if b.opts.Signer != nil {
-		signer = b.opts.Signer.SigningFingerprint()
+		return b.opts.Signer.SigningFingerprint()
 	}
-	return inputKey(signer, b.opts.Config.Resources, inputs)
+	return "unsigned"
+}
+
+// keyBase digests what every input key holds besides the inputs: when it
+// is as recorded, a version folder whose inputs are all as recorded has
+// the recorded key.
+func (b *build) keyBase() string {
+	return inputKey(b.signerName(), b.opts.Config.Resources, nil)
 }
 
 // decide ends the build with errUnchanged when the previous build's record

@@ -109,8 +109,13 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, prev *cache) (*T
 		return nil, &ConfigError{dir, err}
 	}
 	defer root.Close()
-	s := scanner{root: root, dir: dir, cfg: cfg, now: now, probs: &t.Problems, prev: prev.checked(), key: scanKey(cfg)}
-	names := s.folders(".", dir, "only package folders may sit in the packages directory")
+	top, err := openInputDir(root, ".")
+	if err != nil {
+		return nil, &ConfigError{dir, err}
+	}
+	defer top.Close()
+	s := scanner{root: root, top: top, dir: dir, cfg: cfg, now: now, probs: &t.Problems, prev: prev.checked(), key: scanKey(cfg)}
+	names := s.folders(top, dir, "only package folders may sit in the packages directory")
 	clash := s.caseCollisions(dir, names)
 	// Each package folder is read on its own, into its own slots.
 	found := make([][]*Version, len(names))
@@ -153,6 +158,7 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, prev *cache) (*T
 
 type scanner struct {
 	root  *os.Root
+	top   *dirHandle // the root folder, whose subfolders are opened relative to it
 	dir   string
 	cfg   *Config
 	now   time.Time
@@ -161,17 +167,11 @@ type scanner struct {
 	key   string // scanKey of the configuration
 }
 
-// entries lists a folder inside the root, reporting symlinks and anything
-// that is neither a regular file nor a directory. Each entry is stated
-// once, relative to the folder.
-func (s *scanner) entries(rel, shown string) []fs.DirEntry {
-	d, err := openInputDir(s.root, rel)
-	if err != nil {
-		s.probs.Add(shown, "", "cannot read: %v", err)
-		return nil
-	}
-	defer d.Close()
-	names, err := d.f.Readdirnames(-1)
+// entries lists the folder d, reporting symlinks and anything that is
+// neither a regular file nor a directory. Each entry is stated once,
+// relative to the folder.
+func (s *scanner) entries(d *dirHandle, shown string) []fs.DirEntry {
+	names, err := d.names()
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil
@@ -232,10 +232,10 @@ func (i statInfo) ModTime() time.Time { return time.Time{} }
 func (i statInfo) IsDir() bool        { return i.mode.IsDir() }
 func (i statInfo) Sys() any           { return nil }
 
-// folders returns the subfolders of rel, reporting any file as stray.
-func (s *scanner) folders(rel, shown, why string) []string {
+// folders returns the subfolders of d, reporting any file as stray.
+func (s *scanner) folders(d *dirHandle, shown, why string) []string {
 	var names []string
-	for _, e := range s.entries(rel, shown) {
+	for _, e := range s.entries(d, shown) {
 		if !e.IsDir() {
 			s.probs.Add(filepath.Join(shown, e.Name()), "", "stray file: %s", why)
 			continue
@@ -266,7 +266,13 @@ func (s *scanner) pkg(name string) []*Version {
 	shown := filepath.Join(s.dir, name)
 	var vs []*Version
 	seen := map[string]string{}
-	dirs := s.folders(name, shown, "only version folders may sit in a package folder")
+	d, err := s.top.openDir(name)
+	if err != nil {
+		s.probs.Add(shown, "", "cannot read: %v", err)
+		return nil
+	}
+	defer d.Close()
+	dirs := s.folders(d, shown, "only version folders may sit in a package folder")
 	if len(dirs) == 0 {
 		s.probs.Add(shown, "", "package folder has no version folders")
 	}
@@ -284,7 +290,7 @@ func (s *scanner) pkg(name string) []*Version {
 		}
 		seen[key] = vname
 		before := len(*s.probs)
-		if v := s.version(name, ver, vshown); v != nil && (*s.probs)[before:].Errors() == 0 {
+		if v := s.version(d, name, vname, ver, vshown); v != nil && (*s.probs)[before:].Errors() == 0 {
 			if !v.known {
 				v.warnings = relativeTo(v.Dir, (*s.probs)[before:])
 			}
@@ -294,16 +300,18 @@ func (s *scanner) pkg(name string) []*Version {
 	return vs
 }
 
-func (s *scanner) version(name string, ver schema.Version, shown string) *Version {
+// version scans the version folder dir of package name, inside the package
+// folder pkg.
+func (s *scanner) version(pkg *dirHandle, name, dir string, ver schema.Version, shown string) *Version {
 	rel := path.Join(name, ver.String())
 	v := &Version{Name: name, Version: ver, Dir: shown, rel: rel}
-	d, err := openInputDir(s.root, rel)
+	d, err := pkg.openDir(dir)
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil
 	}
 	defer d.Close()
-	names, err := d.f.Readdirnames(-1)
+	names, err := d.names()
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil
@@ -391,6 +399,7 @@ func (s *scanner) knownVersion(v *Version, files []string) bool {
 		}
 	}
 	v.known, v.warnings = true, cv.Warnings
+	v.states = cv.Inputs // the same states, held once
 	for _, w := range cv.Warnings {
 		w.File = filepath.Join(v.Dir, w.File)
 		*s.probs = append(*s.probs, w)
@@ -427,7 +436,8 @@ func scanKey(cfg *Config) string {
 // writes, and unsafe names. Each entry is stated once, relative to the
 // folder (ReadDir would state it again on file systems without d_type).
 func (s *scanner) versionFiles(v *Version, d *dirHandle, names []string) []string {
-	var files []string
+	files := make([]string, 0, len(names))
+	v.states = make([]fileState, 0, len(names))
 	for _, n := range names {
 		p := filepath.Join(v.Dir, n)
 		st, err := d.stat(n)
@@ -686,8 +696,14 @@ func checkCategories(repo string) problem.List {
 		return probs
 	}
 	defer root.Close()
+	top, err := openInputDir(root, ".")
+	if err != nil {
+		probs.Add(dir, "", "cannot read: %v", err)
+		return probs
+	}
+	defer top.Close()
 	s := scanner{root: root, probs: &probs}
-	for _, c := range s.entries(".", dir) {
+	for _, c := range s.entries(top, dir) {
 		if !c.IsDir() {
 			continue
 		}

@@ -38,9 +38,14 @@ func ValidateVersion(opts Options, folder string) (*Tree, error) {
 		return nil, &ConfigError{opts.Packages, err}
 	}
 	defer root.Close()
+	top, err := openInputDir(root, ".")
+	if err != nil {
+		return nil, &ConfigError{opts.Packages, err}
+	}
+	defer top.Close()
 	t := &Tree{Dir: opts.Packages}
 	var all problem.List
-	s := scanner{root: root, dir: opts.Packages, cfg: opts.Config, now: opts.Now, probs: &all}
+	s := scanner{root: root, top: top, dir: opts.Packages, cfg: opts.Config, now: opts.Now, probs: &all}
 	if err := schema.CheckPackageName(name); err != nil {
 		all.Add(filepath.Join(opts.Packages, name), "", "%v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ type buildOptions struct {
 	quiet       bool
 	cpuProfile  string
 	memProfile  string
+	stepTimes   bool
 	rel         releaseFlags
 	publishKeys []string
 }
@@ -64,6 +66,8 @@ func (o *buildOptions) addFlags(f *pflag.FlagSet) {
 	f.MarkHidden("cpuprofile")
 	f.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile (go tool pprof) of the build to this file")
 	f.MarkHidden("memprofile")
+	f.BoolVar(&o.stepTimes, "step-times", false, "print how long each step of the build took")
+	f.MarkHidden("step-times")
 	f.StringArrayVar(&o.publishKeys, "publish-key", nil, "a public key file to add to keys.asc beside the signing key (repeatable; for key rotation)")
 	o.key.addFlags(f)
 	o.rel.addFlags(f)
@@ -77,6 +81,13 @@ func (o *buildOptions) run(ctx context.Context, s streams) error {
 	defer stop()
 	if err := o.prepare(ctx, s.errOut); err != nil {
 		return err
+	}
+	if o.stepTimes {
+		last := time.Now()
+		builder.StepHook = func(step string) {
+			fmt.Fprintf(s.errOut, "market: step %s %.3fs\n", step, time.Since(last).Seconds())
+			last = time.Now()
+		}
 	}
 	res, err := builder.Build(ctx, o.opts)
 	if err != nil {
