@@ -163,12 +163,14 @@ func loadCache(out string) (*cache, string) {
 	if err != nil || info.Size() < cacheTrailer {
 		return nil, damaged
 	}
-	h := sha256.New()
-	r := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, 0, info.Size()-cacheTrailer), h), 1<<16)
-	c, why := readCache(r, info.Size()-cacheTrailer)
-	io.Copy(io.Discard, r) // the entries section: hashed, not kept
+	h, ents := sha256.New(), sha256.New()
+	size := info.Size() - cacheTrailer
+	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<16)
+	c, why := readCache(r, size, h)
+	io.Copy(ents, r) // the entries: checked now, kept only when needed
 	want := make([]byte, cacheTrailer)
-	if _, err := f.ReadAt(want, info.Size()-cacheTrailer); err != nil || string(want[:cacheTrailer-1]) != hex.EncodeToString(h.Sum(nil)) {
+	if _, err := f.ReadAt(want, size); err != nil || string(want[:cacheTrailer-1]) != hex.EncodeToString(h.Sum(nil)) ||
+		c != nil && digest(ents.Sum(nil)) != c.ents.sum {
 		return nil, damaged
 	}
 	if c != nil {
@@ -178,9 +180,11 @@ func loadCache(out string) (*cache, string) {
 }
 
 // readCache decodes a cache's header, meta and records, size bytes in all
-// with the entries section, which it leaves unread.
-func readCache(r *bufio.Reader, size int64) (*cache, string) {
+// with the entries section, which it leaves unread; h hashes what it read,
+// what the trailer's checksum covers.
+func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
 	head, err := r.ReadBytes('\n')
+	h.Write(head)
 	var c cache
 	if err != nil || json.Unmarshal(head, &c) != nil {
 		return nil, "build cache ignored: its header is not valid JSON"
@@ -199,12 +203,15 @@ func readCache(r *bufio.Reader, size int64) (*cache, string) {
 	if _, err := io.ReadFull(r, body); err != nil {
 		return nil, broken
 	}
+	h.Write(binary.AppendUvarint(binary.AppendUvarint(nil, lens[0]), lens[1]))
+	h.Write(body)
+	prefix := int64(len(head)) + int64(binary.PutUvarint(make([]byte, binary.MaxVarintLen64), lens[0])+binary.PutUvarint(make([]byte, binary.MaxVarintLen64), lens[1])) + int64(len(body))
 	d := &decoder{data: body[:lens[0]]}
 	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey, c.KeyBase = d.string(), d.string(), d.string(), d.string(), d.string()
 	c.Site, c.Top = d.states(), d.states()
 	n := d.uint()
 	c.ents = section{int64(d.fixed()), int64(d.fixed()), d.digest()}
-	if d.err != nil || len(d.data) != 0 || n > lens[1] || c.ents.at < 0 || c.ents.len < 0 || c.ents.at > size-c.ents.len {
+	if d.err != nil || len(d.data) != 0 || n > lens[1] || c.ents.at != prefix || c.ents.len != size-prefix {
 		return nil, broken
 	}
 	d = &decoder{data: body[lens[0]:]} // names are numbered per part
@@ -227,9 +234,10 @@ func readCache(r *bufio.Reader, size int64) (*cache, string) {
 }
 
 // entries loads every recorded version's catalog entry (cachedVersion.entry)
-// from the entries section, once.
+// from the entries section, once. An error leaves them unloaded: the build
+// reads the specs instead.
 func (c *cache) entries() error {
-	if c.loaded || c.file == "" {
+	if c == nil || c.loaded || c.file == "" {
 		return nil
 	}
 	f, err := os.Open(c.file)
@@ -242,12 +250,16 @@ func (c *cache) entries() error {
 		return fmt.Errorf("%s: its entries changed since it was read", c.file)
 	}
 	d := &decoder{data: data}
-	for _, rel := range c.order {
+	entries := make([][]byte, len(c.order))
+	for i := range c.order {
 		n := d.count()
-		c.Versions[rel].entry, d.data = d.data[:n:n], d.data[n:]
+		entries[i], d.data = d.data[:n:n], d.data[n:]
 	}
 	if d.err != nil || len(d.data) != 0 {
 		return fmt.Errorf("%s: its entries do not decode", c.file)
+	}
+	for i, rel := range c.order {
+		c.Versions[rel].entry = entries[i]
 	}
 	c.loaded = true
 	return nil
@@ -303,15 +315,16 @@ func (c *cache) write(dir string) error {
 		return err
 	}
 	defer f.Close()
+	// The checksum covers all but the entries, which the meta's digest covers.
 	h := sha256.New()
-	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<16)
-	for _, part := range [][]byte{head, {'\n'}, lens, meta.buf, recs.buf, ents.buf} {
+	w := bufio.NewWriterSize(f, 1<<16)
+	for _, part := range [][]byte{head, {'\n'}, lens, meta.buf, recs.buf} {
 		w.Write(part)
+		h.Write(part)
 	}
+	w.Write(ents.buf)
+	fmt.Fprintf(w, "%x\n", h.Sum(nil))
 	if err := w.Flush(); err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintf(f, "%x\n", h.Sum(nil)); err != nil {
 		return err
 	}
 	return f.Close()

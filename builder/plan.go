@@ -147,9 +147,7 @@ func (b *build) compare(ctx context.Context) error {
 // keepTree ends a build whose tree is already in place, refreshing the
 // recorded input states so the next build need not rehash.
 func (b *build) keepTree() error {
-	if err := b.prev.entries(); err != nil {
-		return err
-	}
+	b.loadEntries()
 	for i, rec := range b.records { // made before the entries were loaded
 		if p := b.plans[i]; rec.entry == nil && p.prev != nil && p.prev.Key == rec.Key {
 			rec.entry = p.prev.entry
@@ -361,10 +359,14 @@ func (b *build) computeTreeKey(keys []string) string {
 // build lists the versions the scan took as known from them, without
 // reading their specs.
 func (b *build) recordedEntries(context.Context) error {
-	if b.prev == nil {
-		return nil
+	b.loadEntries()
+	return nil
+}
+
+func (b *build) loadEntries() {
+	if err := b.prev.entries(); err != nil {
+		b.opts.Reporter.Note(fmt.Sprintf("build cache: %v; the specs are read instead", err))
 	}
-	return b.prev.entries()
 }
 
 // loadSpec reads the spec.json of a version folder the scan took as known
