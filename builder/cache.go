@@ -85,6 +85,9 @@ type cachedVersion struct {
 	Key     string
 	Inputs  []fileState
 	Outputs []fileState
+	// Folder is the output folder's own state (folderState): any file
+	// added, removed or renamed in it since changes it.
+	Folder fileState
 	// Warnings the scan gave the folder, its path left out (Problem.File
 	// is relative to the folder).
 	Warnings []problem.Problem
@@ -220,7 +223,11 @@ func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
 	for range n {
 		rel := d.string()
 		key := d.digest()
-		v := &cachedVersion{Key: key.String(), Inputs: d.states(), Outputs: d.states(), Warnings: d.problems()}
+		v := &cachedVersion{Key: key.String(), Inputs: d.states(), Outputs: d.states()}
+		if folder := d.states(); len(folder) == 1 {
+			v.Folder = folder[0]
+		}
+		v.Warnings = d.problems()
 		if d.err != nil {
 			return nil, broken
 		}
@@ -287,6 +294,7 @@ func (c *cache) write(dir string) error {
 		recs.digest(digest(key))
 		recs.states(v.Inputs)
 		recs.states(v.Outputs)
+		recs.states([]fileState{v.Folder})
 		recs.problems(v.Warnings)
 		ents.string(string(v.entry))
 	}
@@ -437,19 +445,24 @@ func (v *Version) inputs() []string {
 // reuse links the outputs a previous build made for this version into the
 // new tree, when every one of them is still on disk as it was written.
 // It returns false, having linked nothing that matters, otherwise.
-func reuse(prevDir, newDir string, prev *cachedVersion) bool {
+// It returns the new folder's state.
+func reuse(prevDir, newDir string, prev *cachedVersion) (fileState, bool) {
 	if !intactDir(prevDir, prev) {
-		return false
+		return fileState{}, false
 	}
 	if err := os.MkdirAll(newDir, 0o755); err != nil {
-		return false
+		return fileState{}, false
 	}
 	for _, out := range prev.Outputs {
 		if err := os.Link(filepath.Join(prevDir, out.Name), filepath.Join(newDir, out.Name)); err != nil {
-			return false
+			return fileState{}, false
 		}
 	}
-	return true
+	info, err := os.Lstat(newDir)
+	if err != nil {
+		return fileState{}, false
+	}
+	return stateOf(".", info, true), true
 }
 
 // intact reports whether every output a previous build recorded for a

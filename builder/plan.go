@@ -175,7 +175,7 @@ func (b *build) sameVersions(ctx context.Context) (bool, error) {
 			if p.prev == nil || p.key == "" || p.prev.Key != p.key || !intactDir(filepath.Join(b.prevAPI, "packages", filepath.FromSlash(v.rel)), p.prev) {
 				return errUnchanged // stops the others: the tree changed
 			}
-			b.records[i] = b.record(v, p, p.prev.Outputs)
+			b.records[i] = b.record(v, p, p.prev.Outputs, p.prev.Folder)
 			return gctx.Err()
 		})
 	}

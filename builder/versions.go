@@ -93,7 +93,7 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 	if p.key != "" {
 		if kept := b.fromSpare(filepath.Join(v.Name, v.Version.String()), p.key); kept != nil {
 			b.recycled.Add(1)
-			return b.record(v, p, kept.Outputs), true, nil
+			return b.record(v, p, kept.Outputs, kept.Folder), true, nil
 		}
 	}
 	if b.spare != nil {
@@ -102,8 +102,8 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 		}
 	}
 	if p.prev != nil && p.key != "" && p.prev.Key == p.key {
-		if reuse(filepath.Join(b.prevAPI, rel), dst, p.prev) {
-			return b.record(v, p, p.prev.Outputs), true, nil
+		if folder, ok := reuse(filepath.Join(b.prevAPI, rel), dst, p.prev); ok {
+			return b.record(v, p, p.prev.Outputs, folder), true, nil
 		}
 		if err := os.RemoveAll(dst); err != nil {
 			return nil, false, err
@@ -129,14 +129,14 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 		key = b.key(p.inputs)
 	}
 	slices.SortFunc(w.outputs, func(a, b fileState) int { return strings.Compare(a.Name, b.Name) })
-	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Warnings: v.warnings}, false, nil
+	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Folder: w.folder, Warnings: v.warnings}, false, nil
 }
 
 // record is the record of a version kept from an earlier tree with these
 // outputs; a version the scan took as known keeps the catalog entry
 // recorded with it.
-func (b *build) record(v *Version, p versionPlan, outputs []fileState) *cachedVersion {
-	rec := &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: outputs, Warnings: v.warnings}
+func (b *build) record(v *Version, p versionPlan, outputs []fileState, folder fileState) *cachedVersion {
+	rec := &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: outputs, Folder: folder, Warnings: v.warnings}
 	if v.Spec == nil {
 		rec.entry = p.prev.entry
 	}
@@ -153,6 +153,7 @@ type versionWriter struct {
 	in, out *dirHandle
 	outputs []fileState // served files with their digest
 	iconSum digest      // of the committed icon
+	folder  fileState   // the output folder, once written
 }
 
 // sum is the digest of the output name.
@@ -178,7 +179,11 @@ func (b *build) write(ctx context.Context, v *Version, dst string) (*versionWrit
 	}
 	defer out.Close()
 	w := &versionWriter{b: b, ctx: ctx, v: v, in: in, out: out}
-	return w, w.writeAll()
+	if err := w.writeAll(); err != nil {
+		return nil, err
+	}
+	w.folder, err = out.folderState()
+	return w, err
 }
 
 func (w *versionWriter) writeAll() error {
