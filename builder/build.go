@@ -236,7 +236,8 @@ type build struct {
 	spare         *cache       // prepare: the recycled spare's record, nil if none
 	recycled      atomic.Int64 // versions: kept in place in the spare
 	records       []*cachedVersion
-	entries       []catalog.Entry // versions: every version, deprecated ones too
+	entries       []catalog.Entry // versions: every version, deprecated ones too, in catalog order
+	elems         [][]byte        // versions: each entry's catalog element (catalog.EncodeElement)
 	reused        int
 	top           []topFile          // catalogs
 	cats          []catalog.Category // catalogs

@@ -75,7 +75,7 @@ type cacheBody struct {
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 7
+const cacheLayout = 8
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -91,9 +91,10 @@ type cachedVersion struct {
 	// Warnings the scan gave the folder, its path left out (Problem.File
 	// is relative to the folder).
 	Warnings []problem.Problem
-	// entry is the folder's catalog entry as JSON, its files left out,
-	// so that a build need not read the spec again to list the version;
-	// nil until cache.entries loads it.
+	// entry is the folder's catalog entry as the catalogs list it
+	// (catalog.EncodeElement), so that a build lists the version without
+	// reading its spec or encoding it again; nil until cache.entries
+	// loads it.
 	entry []byte
 }
 

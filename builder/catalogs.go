@@ -1,13 +1,15 @@
 package builder
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,12 +20,56 @@ import (
 	"github.com/market-dev/market/schema/catalog"
 )
 
-// topFile is a file of the tree outside the version folders, made in
-// memory: the catalogs, keys, schema, category icons, release.
+// topFile is a file of the tree outside the version folders: the
+// catalogs, keys, schema, category icons, release. A catalog is kept as
+// the pieces it is written from (its entries' elements, each made once and
+// recorded), never joined: at 50,000 versions packages.json is 63 MB.
 type topFile struct {
-	rel    string // path inside the tree
-	data   []byte
-	signed bool // served with a .asc
+	rel    string   // path inside the tree
+	data   []byte   // its bytes, unless parts holds them
+	parts  [][]byte // a catalog: catalog.CatalogParts
+	signed bool     // served with a .asc
+	sum    digest   // set by summed
+	size   int64
+}
+
+// reader streams the file's bytes.
+func (f *topFile) reader() io.Reader {
+	if f.parts == nil {
+		return bytes.NewReader(f.data)
+	}
+	return &partsReader{parts: f.parts}
+}
+
+// summed returns the file's SHA-256 and size, computed once.
+func (f *topFile) summed() (digest, int64) {
+	if f.sum == (digest{}) {
+		h := sha256.New()
+		f.size, _ = io.Copy(h, f.reader())
+		f.sum = digest(h.Sum(nil))
+	}
+	return f.sum, f.size
+}
+
+// partsReader reads pieces one after the other, without joining them.
+type partsReader struct {
+	parts [][]byte
+	off   int
+}
+
+func (r *partsReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && len(r.parts) > 0 {
+		c := copy(p[n:], r.parts[0][r.off:])
+		n += c
+		if r.off += c; r.off == len(r.parts[0]) {
+			r.parts, r.off = r.parts[1:], 0
+		}
+	}
+	if n == 0 && len(r.parts) == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 // topFiles makes every file above the version folders from the entries.
@@ -35,24 +81,33 @@ func (b *build) topFiles() ([]topFile, error) {
 	var files []topFile
 	add := func(name string, v any, signed bool) error {
 		data, err := catalog.Encode(v)
-		files = append(files, topFile{filepath.Join(cfg.API, filepath.FromSlash(name)), data, signed})
+		files = append(files, topFile{rel: filepath.Join(cfg.API, filepath.FromSlash(name)), data: data, signed: signed})
 		return err
 	}
-	current, deprecated := catalog.SplitDeprecated(b.entries)
+	list := func(name string, keep func(catalog.Entry) bool) {
+		var elems [][]byte
+		for i, e := range b.entries {
+			if keep(e) {
+				elems = append(elems, b.elems[i])
+			}
+		}
+		files = append(files, topFile{rel: filepath.Join(cfg.API, filepath.FromSlash(name)), parts: catalog.CatalogParts(elems), signed: true})
+	}
 	cats, icons, err := b.categories()
 	if err != nil {
 		return nil, err
 	}
 	b.cats = cats
+	list(catalog.PackagesFile, func(e catalog.Entry) bool { return e.Deprecated == "" })
+	list(catalog.DeprecatedFile, func(e catalog.Entry) bool { return e.Deprecated != "" })
 	errs := []error{
-		add(catalog.PackagesFile, current, true),
-		add(catalog.DeprecatedFile, deprecated, true),
 		add(catalog.MetadataFile, catalog.Metadata{MarketName: cmp.Or(cfg.Title, DefaultTitle)}, false),
 		add(catalog.CategoriesFile, cats, false),
 	}
 	for _, pv := range cfg.ProductVersions {
 		fit, err := compatible(b.entries, pv)
-		errs = append(errs, err, add(pv.String()+"/"+catalog.PackagesFile, fit, true))
+		errs = append(errs, err)
+		list(pv.String()+"/"+catalog.PackagesFile, func(e catalog.Entry) bool { return fit[e.Name] == e.Version })
 	}
 	for _, err := range errs {
 		if err != nil {
@@ -60,17 +115,17 @@ func (b *build) topFiles() ([]topFile, error) {
 		}
 	}
 	files = append(files, icons...)
-	files = append(files, topFile{filepath.Join(cfg.API, "schema", schema.SpecSchemaName), schema.SpecSchema, false})
+	files = append(files, topFile{rel: filepath.Join(cfg.API, "schema", schema.SpecSchemaName), data: schema.SpecSchema})
 	if s := b.opts.Signer; s != nil {
 		var keys bytes.Buffer
 		if err := s.PublicKeys(&keys, b.opts.PublishKeys); err != nil {
 			return nil, err
 		}
-		files = append(files, topFile{filepath.Join(cfg.API, "keys.asc"), keys.Bytes(), false})
+		files = append(files, topFile{rel: filepath.Join(cfg.API, "keys.asc"), data: keys.Bytes()})
 	}
 	// GitHub Pages serves the tree as-is, without Jekyll (which would hide
 	// files whose names start with "_").
-	files = append(files, topFile{".nojekyll", nil, false})
+	files = append(files, topFile{rel: ".nojekyll"})
 	if b.opts.Release != nil {
 		rel, err := b.release(files)
 		if err != nil {
@@ -90,8 +145,8 @@ func (b *build) writeCatalogs(context.Context) error {
 		return err
 	}
 	b.top = top
-	for _, f := range top {
-		if err := b.writeTop(f); err != nil {
+	for i := range top {
+		if err := b.writeTop(&top[i]); err != nil {
 			return err
 		}
 	}
@@ -125,16 +180,34 @@ func (b *build) recordTop(root string) error {
 	return nil
 }
 
-// writeTop writes one top-level file and, when it is signed, its signature.
-func (b *build) writeTop(f topFile) error {
+// writeTop writes one top-level file, summing it on the way, and, when it
+// is signed, its signature.
+func (b *build) writeTop(f *topFile) error {
 	file := filepath.Join(b.dir, f.rel)
-	if err := writeBytes(file, f.data); err != nil {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
-	if !f.signed || b.opts.Signer == nil || b.keepSignature(file, f.data) {
+	// A new file, never a rewrite in place: a recycled tree's file may be
+	// a hard link to the live tree's.
+	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	h := sha256.New()
+	size, err := writeFileFunc(file, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<16)
+		if _, err := io.Copy(bw, f.reader()); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return err
+	}
+	f.sum, f.size = digest(h.Sum(nil)), size
+	if !f.signed || b.opts.Signer == nil || b.keepSignature(file, f) {
 		return nil
 	}
-	_, err := writeFileFunc(file+".asc", func(w io.Writer) error { return b.opts.Signer.Sign(w, bytes.NewReader(f.data)) })
+	_, err = writeFileFunc(file+".asc", func(w io.Writer) error { return b.opts.Signer.Sign(w, f.reader()) })
 	return err
 }
 
@@ -151,22 +224,22 @@ func (b *build) release(files []topFile) (topFile, error) {
 		}
 	}
 	covered := catalog.Files{}
-	for _, f := range files {
-		rel, err := filepath.Rel(b.opts.Config.API, f.rel)
+	for i := range files {
+		rel, err := filepath.Rel(b.opts.Config.API, files[i].rel)
 		if err == nil && releaseCovers(filepath.ToSlash(rel)) {
-			sum := sha256.Sum256(f.data)
-			covered[filepath.ToSlash(rel)] = catalog.File{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(f.data))}
+			sum, size := files[i].summed()
+			covered[filepath.ToSlash(rel)] = catalog.File{SHA256: sum.String(), Size: size}
 		}
 	}
 	r := catalog.NextRelease(covered, ro.Time, ro.Valid, prev)
 	data, err := catalog.Encode(r)
-	return topFile{filepath.Join(b.opts.Config.API, catalog.ReleaseFile), data, true}, err
+	return topFile{rel: filepath.Join(b.opts.Config.API, catalog.ReleaseFile), data: data, signed: true}, err
 }
 
 // keepSignature links the previous tree's signature of a file whose bytes
 // did not change, after checking it still verifies with the current key:
 // an unchanged catalog keeps its signature.
-func (b *build) keepSignature(file string, data []byte) bool {
+func (b *build) keepSignature(file string, f *topFile) bool {
 	if b.opts.Signer == nil || b.opts.NoCache {
 		return false
 	}
@@ -175,15 +248,34 @@ func (b *build) keepSignature(file string, data []byte) bool {
 		return false
 	}
 	old := filepath.Join(b.opts.Out, rel)
-	prev, err := os.ReadFile(old)
-	if err != nil || !bytes.Equal(prev, data) {
+	return b.signedAlready(old, f) && os.Link(old+".asc", file+".asc") == nil
+}
+
+// signedAlready reports whether the file old holds f's bytes and old.asc
+// is a signature of them that the current key made. Both are streamed,
+// never read whole.
+func (b *build) signedAlready(old string, f *topFile) bool {
+	sum, size := f.summed()
+	prev, err := os.Open(old)
+	if err != nil {
 		return false
 	}
-	sig, err := os.ReadFile(old + ".asc")
-	if err != nil || b.opts.Signer.Verify(bytes.NewReader(data), bytes.NewReader(sig)) != nil {
+	defer prev.Close()
+	h := sha256.New()
+	if n, err := io.Copy(h, prev); err != nil || n != size || digest(h.Sum(nil)) != sum {
 		return false
 	}
-	return os.Link(old+".asc", file+".asc") == nil
+	if !f.signed || b.opts.Signer == nil {
+		return true
+	}
+	sig, err := readLimited(old+".asc", catalog.MaxSignatureSize)
+	if err != nil {
+		return false
+	}
+	if _, err := prev.Seek(0, io.SeekStart); err != nil {
+		return false
+	}
+	return b.opts.Signer.Verify(prev, bytes.NewReader(sig)) == nil
 }
 
 func writeBytes(file string, data []byte) error {
@@ -193,16 +285,17 @@ func writeBytes(file string, data []byte) error {
 	return os.WriteFile(file, data, 0o644)
 }
 
-// compatible returns, per package, the newest non-deprecated version whose
-// range holds product version pv (a version without a range fits any).
-func compatible(entries []catalog.Entry, pv schema.Version) ([]catalog.Entry, error) {
-	out := []catalog.Entry{}
+// compatible returns, per package, the version listed for product version
+// pv: the newest non-deprecated one whose range holds pv (a version
+// without a range fits any).
+func compatible(entries []catalog.Entry, pv schema.Version) (map[string]string, error) {
+	fit := map[string]string{}
 	for _, e := range entries { // sorted by name, newest first
-		if len(out) > 0 && out[len(out)-1].Name == e.Name || e.Deprecated != "" {
+		if _, found := fit[e.Name]; found || e.Deprecated != "" {
 			continue
 		}
 		if e.CDAPVersion == "" {
-			out = append(out, e)
+			fit[e.Name] = e.Version
 			continue
 		}
 		r, err := schema.ParseCDAPRange(e.CDAPVersion)
@@ -210,10 +303,10 @@ func compatible(entries []catalog.Entry, pv schema.Version) ([]catalog.Entry, er
 			return nil, fmt.Errorf("%s %s: cdapVersion: %w", e.Name, e.Version, err)
 		}
 		if r.Contains(pv) {
-			out = append(out, e)
+			fit[e.Name] = e.Version
 		}
 	}
-	return out, nil
+	return fit, nil
 }
 
 // categories lists the categories in use: in market.yaml's order when it
@@ -255,7 +348,7 @@ func (b *build) categories() ([]catalog.Category, []topFile, error) {
 				if err != nil {
 					return nil, nil, err
 				}
-				icons = append(icons, topFile{filepath.Join(b.opts.Config.API, "categories", name, "icon.png"), data, false})
+				icons = append(icons, topFile{rel: filepath.Join(b.opts.Config.API, "categories", name, "icon.png"), data: data})
 				c.HasIcon = true
 			}
 		}

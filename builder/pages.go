@@ -53,9 +53,10 @@ func (b *build) siteWideKey() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "format %d\nsite %s\n", FormatVersion, site.Fingerprint())
 	fmt.Fprintf(h, "title %q\nbaseURL %q\napi %q\nproduct %q %q\n", cfg.Title, cfg.BaseURL, cfg.API, cfg.Product.Name, cfg.Product.Versions)
-	for _, f := range b.top {
-		if f.rel == filepath.Join(cfg.API, catalog.CategoriesFile) {
-			fmt.Fprintf(h, "categories %x\n", sha256.Sum256(f.data))
+	for i := range b.top {
+		if f := &b.top[i]; f.rel == filepath.Join(cfg.API, catalog.CategoriesFile) {
+			sum, _ := f.summed()
+			fmt.Fprintf(h, "categories %s\n", sum)
 		}
 	}
 	if s := b.opts.Signer; s != nil {
@@ -113,9 +114,10 @@ func (b *build) computeSiteKey() string {
 	cfg := b.opts.Config
 	h := sha256.New()
 	fmt.Fprintf(h, "site-wide %s\n", b.siteWideKey())
-	for _, f := range b.top {
-		if f.rel == filepath.Join(cfg.API, catalog.PackagesFile) || f.rel == filepath.Join(cfg.API, catalog.DeprecatedFile) {
-			fmt.Fprintf(h, "%s %x\n", f.rel, sha256.Sum256(f.data))
+	for i := range b.top {
+		if f := &b.top[i]; f.rel == filepath.Join(cfg.API, catalog.PackagesFile) || f.rel == filepath.Join(cfg.API, catalog.DeprecatedFile) {
+			sum, _ := f.summed()
+			fmt.Fprintf(h, "%s %s\n", f.rel, sum)
 		}
 	}
 	for i, v := range b.tree.Versions {

@@ -205,15 +205,16 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	catalog.Sort(b.entries)
+	b.sortEntries()
 	top, err := b.topFiles()
 	if err != nil {
 		return false, err
 	}
 	b.top = top
 	want := map[string]bool{}
-	for _, f := range b.top {
-		if !b.sameTopFile(f) {
+	for i := range b.top {
+		f := &b.top[i]
+		if !b.signedAlready(filepath.Join(b.opts.Out, f.rel), f) {
 			return false, nil
 		}
 		want[f.rel] = true
@@ -222,21 +223,6 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 		}
 	}
 	return b.sameSite(ctx, want)
-}
-
-// sameTopFile reports whether the tree in place holds f with the same
-// bytes and, for a signed file, a signature the current key made.
-func (b *build) sameTopFile(f topFile) bool {
-	old := filepath.Join(b.opts.Out, f.rel)
-	data, err := os.ReadFile(old)
-	if err != nil || !bytes.Equal(data, f.data) {
-		return false
-	}
-	if !f.signed || b.opts.Signer == nil {
-		return true
-	}
-	sig, err := os.ReadFile(old + ".asc")
-	return err == nil && b.opts.Signer.Verify(bytes.NewReader(data), bytes.NewReader(sig)) == nil
 }
 
 // sameSite reports whether the site in place is the one this build would

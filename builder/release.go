@@ -170,7 +170,7 @@ func Resign(opts ResignOptions) (*catalog.Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.writeTop(topFile{filepath.Join(api, catalog.ReleaseFile), data, true}); err != nil {
+	if err := b.writeTop(&topFile{rel: filepath.Join(api, catalog.ReleaseFile), data: data, signed: true}); err != nil {
 		return nil, err
 	}
 	if err := swap(tmp, opts.Out); err != nil {

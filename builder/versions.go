@@ -3,6 +3,7 @@ package builder
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -56,13 +57,32 @@ func (b *build) writeVersions(ctx context.Context) error {
 			b.reused++
 		}
 	}
-	catalog.Sort(b.entries)
+	b.sortEntries()
 	return nil
 }
 
+// sortEntries puts the entries, and their elements with them, in catalog
+// order (catalog.Sort).
+func (b *build) sortEntries() {
+	order := make([]int, len(b.entries))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int {
+		a, c := b.entries[i], b.entries[j]
+		return cmp.Or(strings.Compare(a.Name, c.Name), c.SemVer.Compare(a.SemVer))
+	})
+	entries, elems := make([]catalog.Entry, len(order)), make([][]byte, len(order))
+	for k, i := range order {
+		entries[k], elems[k] = b.entries[i], b.records[i].entry
+	}
+	b.entries, b.elems = entries, elems
+}
+
 // entry is the catalog entry of v, whose outputs rec records: made from
-// the spec when the build read it (or the record has no entry), else from
-// the previous build's record (whose key, and so spec, is the same).
+// the spec when the build read it (or the record has no entry), and kept
+// in rec as its catalog element; else read from the element the previous
+// build recorded (whose key, and so spec and files, are the same).
 func (b *build) entry(v *Version, rec *cachedVersion) (catalog.Entry, error) {
 	var e catalog.Entry
 	if len(rec.entry) == 0 {
@@ -71,17 +91,18 @@ func (b *build) entry(v *Version, rec *cachedVersion) (catalog.Entry, error) {
 		}
 	}
 	if v.Spec != nil {
-		e = catalog.NewEntry(v.Name, v.Version, v.Spec, nil)
-		data, err := json.Marshal(e)
-		if err != nil {
-			return e, err
-		}
+		e = catalog.NewEntry(v.Name, v.Version, v.Spec, rec.files())
+		data, err := catalog.EncodeElement(e)
 		rec.entry = data
-	} else if err := json.Unmarshal(rec.entry, &e); err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal(rec.entry, &e); err != nil {
 		return e, fmt.Errorf("the build record's catalog entry: %w", err)
 	}
-	e.Name, e.Version, e.SemVer = v.Name, v.Version.String(), v.Version.Semver()
-	e.Files = rec.files()
+	if e.Name != v.Name || e.Version != v.Version.String() {
+		return e, fmt.Errorf("the build record's catalog entry is %s %s", e.Name, e.Version)
+	}
+	e.SemVer = v.Version.Semver()
 	return e, nil
 }
 

@@ -172,3 +172,36 @@ const (
 	SpecName    = "spec.json"
 	ArchiveName = "archive.zip"
 )
+
+// EncodeElement returns the canonical JSON of e as an element of a catalog:
+// the bytes Encode writes for it inside the list, from its opening brace to
+// its closing one. A catalog is then written (WriteCatalog) from elements
+// made once and kept, instead of encoding every entry again.
+func EncodeElement(e Entry) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	if err := enc.Encode(e); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// CatalogParts are the pieces of the catalog listing elements (made by
+// EncodeElement), in order: written one after the other they are the bytes
+// Encode gives for the list of their entries.
+func CatalogParts(elements [][]byte) [][]byte {
+	if len(elements) == 0 {
+		return [][]byte{[]byte("[]\n")}
+	}
+	parts := make([][]byte, 0, 2*len(elements)+1)
+	for i, e := range elements {
+		sep := []byte(",\n  ")
+		if i == 0 {
+			sep = []byte("[\n  ")
+		}
+		parts = append(parts, sep, e)
+	}
+	return append(parts, []byte("\n]\n"))
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/market-dev/market/schema"
 	"github.com/market-dev/market/schema/catalog"
 )
 
@@ -64,6 +65,37 @@ func BenchmarkEncode10000(b *testing.B) {
 	for b.Loop() {
 		if _, err := catalog.Encode(es); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestCatalogParts checks that a catalog written from kept elements is, byte
+// for byte, the catalog Encode writes: what the build splices must be what a
+// consumer of Encode's output (and its signature) reads.
+func TestCatalogParts(t *testing.T) {
+	v1, _ := schema.ParseVersion("1.0.0")
+	v2, _ := schema.ParseVersion("2.0.0-beta.1")
+	spec := &schema.Spec{Description: `<b>"quoted" & ünïcode</b>`, Label: "L", Author: "a", Org: "o", CDAPVersion: "[6.0.0,7.0.0)",
+		Categories: []string{"x", "y", "x"}, PaidLink: "https://e.com/?a=1&b=<2>", LicenseInfo: &schema.LicenseInfo{Name: "MIT"}}
+	entries := []catalog.Entry{
+		catalog.NewEntry("a", v1, spec, catalog.Files{"spec.json": {SHA256: "ab", Size: 1}, "z.jar": {SHA256: "cd", Size: 2}}),
+		catalog.NewEntry("b", v2, &schema.Spec{Label: "B"}, nil),
+	}
+	for _, list := range [][]catalog.Entry{{}, entries[:1], entries} {
+		want, err := catalog.Encode(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var elems [][]byte
+		for _, e := range list {
+			el, err := catalog.EncodeElement(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			elems = append(elems, el)
+		}
+		if got := bytes.Join(catalog.CatalogParts(elems), nil); !bytes.Equal(got, want) {
+			t.Errorf("catalog of %d entries from elements:\n%s\nEncode gives:\n%s", len(list), got, want)
 		}
 	}
 }
