@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/market-dev/market/schema"
 	"github.com/market-dev/market/schema/catalog"
@@ -18,16 +19,11 @@ import (
 
 // writeSite renders the browse site into the new tree (a recycled page
 // with the same bytes stays as it is) and records its pages.
-func (b *build) writeSite(ctx context.Context) error {
+func (b *build) writeSite(context.Context) error {
 	b.siteKey = b.computeSiteKey()
 	b.pages = map[string]bool{}
-	kept := b.keptPages()
-	// A package page rendered shows its versions' actions: their specs.
-	if err := b.loadSpecs(ctx, func(v *Version) bool { return kept == nil || !kept(v.Name) }); err != nil {
-		return err
-	}
 	d := b.siteData()
-	d.Unchanged = kept
+	d.Unchanged = b.keptPages()
 	err := site.Render(func(name string, data []byte) error {
 		rel, err := b.pagePath(name)
 		if err != nil {
@@ -148,19 +144,32 @@ func (b *build) recordSite(root string) error {
 	return nil
 }
 
+// siteSpec is the spec of version of package name, for its page: read
+// again, unless the build still holds it.
+func (b *build) siteSpec(name, version string) (*schema.Spec, error) {
+	vs := b.tree.Versions // by name, then version newest first
+	i, found := slices.BinarySearchFunc(vs, name, func(v *Version, name string) int { return strings.Compare(v.Name, name) })
+	for ; found && i < len(vs) && vs[i].Name == name; i++ {
+		if v := vs[i]; v.Version.String() == version {
+			if v.Spec != nil {
+				return v.Spec, nil
+			}
+			return b.readSpec(v)
+		}
+	}
+	return nil, fmt.Errorf("site: no version folder %s/%s", name, version)
+}
+
 // siteData gathers what the browse site shows.
 func (b *build) siteData() site.Data {
 	cfg := b.opts.Config
 	d := site.Data{
 		Title: cmp.Or(cfg.Title, DefaultTitle), BaseURL: cfg.BaseURL, API: cfg.API,
 		Product: cfg.Product.Name, Categories: b.cats, Entries: b.entries,
-		Specs: make(map[string]*schema.Spec, len(b.tree.Versions)),
+		LoadSpec: b.siteSpec,
 	}
 	for _, pv := range cfg.ProductVersions {
 		d.ProductVersions = append(d.ProductVersions, pv.String())
-	}
-	for _, v := range b.tree.Versions {
-		d.Specs[v.Name+"@"+v.Version.String()] = v.Spec
 	}
 	if s := b.opts.Signer; s != nil {
 		d.Fingerprint, d.SigningFingerprint = s.Fingerprint(), s.SigningFingerprint()

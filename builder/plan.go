@@ -238,9 +238,6 @@ func (b *build) sameSite(ctx context.Context, want map[string]bool) (bool, error
 		}
 		b.siteFiles = b.prev.Site
 	} else {
-		if err := b.loadSpecs(ctx, func(*Version) bool { return true }); err != nil {
-			return false, err
-		}
 		err := site.Render(func(name string, data []byte) error {
 			rel, err := b.pagePath(name)
 			if err != nil {
@@ -357,38 +354,24 @@ func (b *build) loadEntries() {
 
 // loadSpec reads the spec.json of a version folder the scan took as known
 // without reading it, when the build needs more of it than its entry: to
-// write the folder or render its package's page.
+// write the folder.
 func (b *build) loadSpec(v *Version) error {
 	if v.Spec != nil {
 		return nil
 	}
+	spec, err := b.readSpec(v)
+	v.Spec = spec
+	return err
+}
+
+// readSpec reads and parses the spec.json of a version folder the scan
+// checked.
+func (b *build) readSpec(v *Version) (*schema.Spec, error) {
 	file := filepath.Join(v.Dir, SpecFile)
 	data, err := b.root.ReadFile(path.Join(v.rel, SpecFile))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spec, probs := schema.ParseChecked(file, data, b.opts.Now)
-	if err := probs.Err(); err != nil {
-		return err
-	}
-	v.Spec = spec
-	return nil
-}
-
-// loadSpecs is loadSpec for the versions need selects, on every core.
-func (b *build) loadSpecs(ctx context.Context, need func(*Version) bool) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(b.opts.Jobs)
-	for _, v := range b.tree.Versions {
-		if v.Spec != nil || !need(v) {
-			continue
-		}
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			return b.loadSpec(v)
-		})
-	}
-	return g.Wait()
+	return spec, probs.Err()
 }

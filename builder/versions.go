@@ -45,6 +45,7 @@ func (b *build) writeVersions(ctx context.Context) error {
 			if b.entries[i], err = b.entry(v, rec); err != nil {
 				return fmt.Errorf("%s: %w", v.Dir, err)
 			}
+			v.Spec = nil // read again for its page, if it is rendered: not held for 50,000 versions
 			b.opts.Reporter.Built(v.Name, v.Version.String(), kept)
 			return nil
 		})

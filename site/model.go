@@ -20,6 +20,7 @@ type model struct {
 	site       *siteInfo
 	packages   []*pkg // by name
 	categories []*category
+	loadSpec   func(name, version string) (*schema.Spec, error) // Data.LoadSpec
 }
 
 // siteInfo is what every page shows about the marketplace.
@@ -97,7 +98,7 @@ func newModel(d Data) (*model, error) {
 		pvs = append(pvs, v)
 	}
 	s := newSiteInfo(d)
-	m := &model{site: s}
+	m := &model{site: s, loadSpec: d.LoadSpec}
 
 	// Categories: the configured order, then any a spec names that the list lacks.
 	byName := map[string]*category{}

@@ -58,12 +58,15 @@ type verify struct {
 	Unknown  bool     // the commands hold SiteURL, for the script to fill in
 }
 
-func (m *model) packagePage(p *pkg) *page {
+func (m *model) packagePage(p *pkg) (*page, error) {
 	c := p.Card
 	pp := &page{Root: "../../", Title: c.Label + " · " + m.site.Title, Site: m.site, Script: m.site.Signed && m.site.From == SiteURL,
 		Description: c.Description, Card: c}
 	for i, v := range p.Versions {
-		vv := m.versionView(v, c, pp.Root)
+		vv, err := m.versionView(v, c, pp.Root)
+		if err != nil {
+			return nil, err
+		}
 		if vv.Latest {
 			vv.Badge = "Latest"
 			if i > 0 {
@@ -72,11 +75,11 @@ func (m *model) packagePage(p *pkg) *page {
 		}
 		pp.Versions = append(pp.Versions, vv)
 	}
-	return pp
+	return pp, nil
 }
 
 // versionView is v's section of its package page, whose links start with root.
-func (m *model) versionView(v *version, c *card, root string) versionView {
+func (m *model) versionView(v *version, c *card, root string) (versionView, error) {
 	s := m.site
 	vv := versionView{
 		Version: v.Version, ID: "v" + v.Version,
@@ -105,8 +108,15 @@ func (m *model) versionView(v *version, c *card, root string) versionView {
 			break
 		}
 	}
-	if v.Spec != nil {
-		for _, a := range v.Spec.Actions {
+	spec := v.Spec
+	if spec == nil && m.loadSpec != nil {
+		var err error
+		if spec, err = m.loadSpec(v.Name, v.Version); err != nil {
+			return vv, err
+		}
+	}
+	if spec != nil {
+		for _, a := range spec.Actions {
 			vv.Actions = append(vv.Actions, describeAction(a))
 		}
 	}
@@ -149,7 +159,7 @@ func (m *model) versionView(v *version, c *card, root string) versionView {
 			Unknown: s.From == SiteURL,
 		}
 	}
-	return vv
+	return vv, nil
 }
 
 // action is one install step, summarized for people.

@@ -59,6 +59,10 @@ type Data struct {
 	Entries []catalog.Entry
 	// Specs are the parsed spec.json of each entry, by "name@version".
 	Specs map[string]*schema.Spec
+	// LoadSpec, when set, reads the spec of a version Specs lacks, as its
+	// package's page is rendered; it is not kept, so a site of many
+	// versions never holds all their specs at once.
+	LoadSpec func(name, version string) (*schema.Spec, error)
 	// Fingerprint is the primary key's fingerprint of the signer ("" when
 	// unsigned), SigningFingerprint the key or subkey that signs.
 	Fingerprint, SigningFingerprint string
@@ -116,16 +120,16 @@ func Render(write Writer, d Data) error {
 	if err != nil {
 		return err
 	}
-	jobs := []job{{IndexPage, "index.html", m.indexPage}}
+	jobs := []job{{IndexPage, "index.html", func() (*page, error) { return m.indexPage(), nil }}}
 	for _, p := range m.packages {
 		if d.Unchanged == nil || !d.Unchanged(p.Name) {
-			jobs = append(jobs, job{PackagePage(p.Name), "package.html", func() *page { return m.packagePage(p) }})
+			jobs = append(jobs, job{PackagePage(p.Name), "package.html", func() (*page, error) { return m.packagePage(p) }})
 		}
 	}
 	for _, c := range m.categories {
-		jobs = append(jobs, job{CategoriesDir + "/" + c.Slug + "/" + pageFile, "category.html", func() *page { return m.categoryPage(c) }})
+		jobs = append(jobs, job{CategoriesDir + "/" + c.Slug + "/" + pageFile, "category.html", func() (*page, error) { return m.categoryPage(c), nil }})
 	}
-	jobs = append(jobs, job{NotFoundPage, "404.html", m.notFoundPage})
+	jobs = append(jobs, job{NotFoundPage, "404.html", func() (*page, error) { return m.notFoundPage(), nil }})
 	if err := renderPages(write, jobs); err != nil {
 		return err
 	}
@@ -151,7 +155,7 @@ func Render(write Writer, d Data) error {
 // job is one page to render: its file, its template and its data.
 type job struct {
 	name, tmpl string
-	data       func() *page
+	data       func() (*page, error)
 }
 
 // renderPages renders the pages on every CPU and hands them to write one at
@@ -178,7 +182,10 @@ func renderPages(write Writer, jobs []job) error {
 			}
 			go func() {
 				var buf bytes.Buffer
-				err := pages[j.tmpl].ExecuteTemplate(&buf, "layout", j.data())
+				p, err := j.data()
+				if err == nil {
+					err = pages[j.tmpl].ExecuteTemplate(&buf, "layout", p)
+				}
 				results[i] <- result{buf.Bytes(), err}
 			}()
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -482,4 +483,33 @@ func synthetic(n int) site.Data {
 		}
 	}
 	return d
+}
+
+// TestLoadSpec renders the example site with no specs given, each read by
+// LoadSpec as its package page is rendered: the same bytes as with every
+// spec given, and a spec that cannot be read fails the render.
+func TestLoadSpec(t *testing.T) {
+	d := exampleData(t)
+	want := render(t, d)
+	specs := d.Specs
+	lazy := d
+	lazy.Specs = map[string]*schema.Spec{}
+	asked := 0
+	lazy.LoadSpec = func(name, version string) (*schema.Spec, error) {
+		asked++
+		return specs[name+"@"+version], nil
+	}
+	got := render(t, lazy)
+	if asked != len(specs) {
+		t.Errorf("LoadSpec asked %d times, want once per version (%d)", asked, len(specs))
+	}
+	for name, data := range want {
+		if !bytes.Equal(got[name], data) {
+			t.Errorf("%s differs when its specs are loaded as needed", name)
+		}
+	}
+	lazy.LoadSpec = func(name, version string) (*schema.Spec, error) { return nil, errors.New("gone") }
+	if err := site.Render(func(string, []byte) error { return nil }, lazy); err == nil || !strings.Contains(err.Error(), "gone") {
+		t.Errorf("a spec that cannot be read: %v, want the render to fail with its error", err)
+	}
 }
