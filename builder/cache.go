@@ -284,7 +284,10 @@ func (c *cache) write(dir string) error {
 		return err
 	}
 	rels := slices.Sorted(maps.Keys(c.Versions))
-	var recs, ents encoder
+	// The entries are written from the records' own bytes, each behind its
+	// length: their section's length and digest are known beforehand.
+	var recs encoder
+	ents, entsLen := sha256.New(), 0
 	for _, rel := range rels {
 		v := c.Versions[rel]
 		key, err := hex.DecodeString(v.Key)
@@ -297,7 +300,10 @@ func (c *cache) write(dir string) error {
 		recs.states(v.Outputs)
 		recs.states([]fileState{v.Folder})
 		recs.problems(v.Warnings)
-		ents.string(string(v.entry))
+		n := binary.AppendUvarint(nil, uint64(len(v.entry)))
+		ents.Write(n)
+		ents.Write(v.entry)
+		entsLen += len(n) + len(v.entry)
 	}
 	m := c.cacheBody
 	var meta encoder
@@ -316,8 +322,8 @@ func (c *cache) write(dir string) error {
 	lens = binary.AppendUvarint(lens, uint64(len(recs.buf)))
 	at := len(head) + 1 + len(lens) + metaLen + len(recs.buf)
 	meta.fixed(uint64(at))
-	meta.fixed(uint64(len(ents.buf)))
-	meta.digest(sha256.Sum256(ents.buf))
+	meta.fixed(uint64(entsLen))
+	meta.digest(digest(ents.Sum(nil)))
 
 	f, err := os.Create(file)
 	if err != nil {
@@ -331,7 +337,11 @@ func (c *cache) write(dir string) error {
 		w.Write(part)
 		h.Write(part)
 	}
-	w.Write(ents.buf)
+	for _, rel := range rels {
+		e := c.Versions[rel].entry
+		w.Write(binary.AppendUvarint(nil, uint64(len(e))))
+		w.Write(e)
+	}
 	fmt.Fprintf(w, "%x\n", h.Sum(nil))
 	if err := w.Flush(); err != nil {
 		return err
@@ -424,7 +434,9 @@ func hashFile(d *dirHandle, name string) (digest, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	if _, err := io.CopyBuffer(h, f, *buf); err != nil {
 		return digest{}, err
 	}
 	return digest(h.Sum(nil)), nil

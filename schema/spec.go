@@ -467,8 +467,16 @@ func pointer(loc []string) string {
 }
 
 func escapePointer(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return pointerEscaper.Replace(s)
 }
+
+// pointerEscaper escapes a JSON pointer token; made once (a Replacer
+// builds its tables on first use, which per token was a spec's costliest
+// allocation).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 func invalidUTF8At(data []byte) int {
 	for i := 0; i < len(data); {

@@ -126,10 +126,10 @@ func add(zw *zip.Writer, f File) error {
 	if err != nil {
 		return err
 	}
-	if _, err := ew.Write(sample); err != nil {
-		return err
+	if _, err := ew.Write(sample); err != nil || n < len(*buf) {
+		return err // or the whole file was the sample
 	}
-	_, err = io.Copy(ew, r)
+	_, err = io.CopyBuffer(ew, r, *buf) // the sample is written: its buffer is free
 	return err
 }
 

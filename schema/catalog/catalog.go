@@ -185,7 +185,7 @@ func EncodeElement(e Entry) ([]byte, error) {
 	if err := enc.Encode(e); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil // kept: no spare capacity
 }
 
 // CatalogParts are the pieces of the catalog listing elements (made by
