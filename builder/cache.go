@@ -386,6 +386,9 @@ func hashInputs(root *os.Root, v *Version, prev *cachedVersion, hash bool) (stat
 		}
 	}
 	states = make([]fileState, 0, len(names))
+	if slices.EqualFunc(v.states, names, func(st fileState, name string) bool { return st.Name == name }) {
+		states = v.states[:0] // the folder's files are its inputs: fill in the scan's states
+	}
 	var d *dirHandle
 	defer func() {
 		if d != nil {

@@ -147,17 +147,34 @@ func (b *build) recordSite(root string) error {
 // siteSpec is the spec of version of package name, for its page: read
 // again, unless the build still holds it.
 func (b *build) siteSpec(name, version string) (*schema.Spec, error) {
+	i := b.find(name, version)
+	if i < 0 {
+		return nil, fmt.Errorf("site: no version folder %s/%s", name, version)
+	}
+	if v := b.tree.Versions[i]; v.Spec != nil {
+		return v.Spec, nil
+	}
+	return b.readSpec(b.tree.Versions[i])
+}
+
+// versionFiles are the served files of version of package name, as recorded.
+func (b *build) versionFiles(name, version string) catalog.Files {
+	if i := b.find(name, version); i >= 0 {
+		return b.records[i].files()
+	}
+	return nil
+}
+
+// find is the index of a version in the tree (and the records), or -1.
+func (b *build) find(name, version string) int {
 	vs := b.tree.Versions // by name, then version newest first
 	i, found := slices.BinarySearchFunc(vs, name, func(v *Version, name string) int { return strings.Compare(v.Name, name) })
 	for ; found && i < len(vs) && vs[i].Name == name; i++ {
-		if v := vs[i]; v.Version.String() == version {
-			if v.Spec != nil {
-				return v.Spec, nil
-			}
-			return b.readSpec(v)
+		if vs[i].Version.String() == version {
+			return i
 		}
 	}
-	return nil, fmt.Errorf("site: no version folder %s/%s", name, version)
+	return -1
 }
 
 // siteData gathers what the browse site shows.
@@ -166,7 +183,7 @@ func (b *build) siteData() site.Data {
 	d := site.Data{
 		Title: cmp.Or(cfg.Title, DefaultTitle), BaseURL: cfg.BaseURL, API: cfg.API,
 		Product: cfg.Product.Name, Categories: b.cats, Entries: b.entries,
-		LoadSpec: b.siteSpec,
+		LoadSpec: b.siteSpec, Files: b.versionFiles,
 	}
 	for _, pv := range cfg.ProductVersions {
 		d.ProductVersions = append(d.ProductVersions, pv.String())

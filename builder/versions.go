@@ -76,6 +76,7 @@ func (b *build) sortEntries() {
 	entries, elems := make([]catalog.Entry, len(order)), make([][]byte, len(order))
 	for k, i := range order {
 		entries[k], elems[k] = b.entries[i], b.records[i].entry
+		entries[k].Files = nil // in the element; the site asks the records (versionFiles)
 	}
 	b.entries, b.elems = entries, elems
 }

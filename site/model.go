@@ -21,6 +21,15 @@ type model struct {
 	packages   []*pkg // by name
 	categories []*category
 	loadSpec   func(name, version string) (*schema.Spec, error) // Data.LoadSpec
+	filesOf    func(name, version string) catalog.Files          // Data.Files
+}
+
+// files are e's files: its own, or as Data.Files gives them.
+func files(e catalog.Entry, filesOf func(name, version string) catalog.Files) catalog.Files {
+	if e.Files == nil && filesOf != nil {
+		return filesOf(e.Name, e.Version)
+	}
+	return e.Files
 }
 
 // siteInfo is what every page shows about the marketplace.
@@ -98,7 +107,7 @@ func newModel(d Data) (*model, error) {
 		pvs = append(pvs, v)
 	}
 	s := newSiteInfo(d)
-	m := &model{site: s, loadSpec: d.LoadSpec}
+	m := &model{site: s, loadSpec: d.LoadSpec, filesOf: d.Files}
 
 	// Categories: the configured order, then any a spec names that the list lacks.
 	byName := map[string]*category{}
@@ -237,7 +246,7 @@ func newCard(p *pkg, d Data, cats map[string]*category) *card {
 		Name: p.Name, Label: v.Label, Description: v.Description, Version: v.Version,
 		Author: v.Author, Org: v.Org,
 		Href: PackagesDir + "/" + url.PathEscape(p.Name) + "/" + pageFile,
-		Icon: iconHref(d.API, v.Entry), Initial: initial(v.Label, p.Name),
+		Icon: iconHref(d.API, v.Entry, files(v.Entry, d.Files)), Initial: initial(v.Label, p.Name),
 		Beta: v.Beta, Paid: v.Paid, Deprecated: v.Deprecated != "",
 		Versions: len(p.Versions),
 	}
@@ -285,9 +294,9 @@ func compatText(v *version, product string, pvs []string) string {
 }
 
 // iconHref is the version's icon, relative to the site root, or "".
-func iconHref(api string, e catalog.Entry) string {
+func iconHref(api string, e catalog.Entry, files catalog.Files) string {
 	for _, name := range []string{"icon.svg", "icon.png", "icon.jpg"} {
-		if _, ok := e.Files[name]; ok {
+		if _, ok := files[name]; ok {
 			return fileHref(api, e.Name, e.Version, name)
 		}
 	}

@@ -102,8 +102,9 @@ func (m *model) versionView(v *version, c *card, root string) (versionView, erro
 	if li := v.LicenseInfo; li != nil {
 		vv.License.Name, vv.License.URL = li.Name, li.URL
 	}
+	vfiles := files(v.Entry, m.filesOf)
 	for _, name := range []string{v.License, "license.txt"} {
-		if _, ok := v.Files[name]; ok && name != "" {
+		if _, ok := vfiles[name]; ok && name != "" {
 			vv.License.File, vv.License.FileName = root+fileHref(s.API, v.Name, v.Version, name), name
 			break
 		}
@@ -120,13 +121,13 @@ func (m *model) versionView(v *version, c *card, root string) (versionView, erro
 			vv.Actions = append(vv.Actions, describeAction(a))
 		}
 	}
-	names := make([]string, 0, len(v.Files))
-	for name := range v.Files {
+	names := make([]string, 0, len(vfiles))
+	for name := range vfiles {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		f := v.Files[name]
+		f := vfiles[name]
 		fv := fileView{Name: name, Href: root + fileHref(s.API, v.Name, v.Version, name), Size: humanSize(f.Size), Bytes: f.Size, SHA256: f.SHA256}
 		if s.Signed {
 			fv.Sig = fv.Href + ".asc"

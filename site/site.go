@@ -63,6 +63,9 @@ type Data struct {
 	// package's page is rendered; it is not kept, so a site of many
 	// versions never holds all their specs at once.
 	LoadSpec func(name, version string) (*schema.Spec, error)
+	// Files, when set, gives the files of an entry whose Files is nil, as
+	// a page needs them: the caller need not hold a map per version.
+	Files func(name, version string) catalog.Files
 	// Fingerprint is the primary key's fingerprint of the signer ("" when
 	// unsigned), SigningFingerprint the key or subkey that signs.
 	Fingerprint, SigningFingerprint string

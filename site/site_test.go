@@ -485,15 +485,22 @@ func synthetic(n int) site.Data {
 	return d
 }
 
-// TestLoadSpec renders the example site with no specs given, each read by
-// LoadSpec as its package page is rendered: the same bytes as with every
-// spec given, and a spec that cannot be read fails the render.
+// TestLoadSpec renders the example site with no specs and no files given,
+// each read by LoadSpec and Files as a page needs them: the same bytes as
+// with everything given, and a spec that cannot be read fails the render.
 func TestLoadSpec(t *testing.T) {
 	d := exampleData(t)
 	want := render(t, d)
 	specs := d.Specs
 	lazy := d
 	lazy.Specs = map[string]*schema.Spec{}
+	lazy.Entries = slices.Clone(d.Entries)
+	files := map[string]catalog.Files{}
+	for i, e := range lazy.Entries {
+		files[e.Name+"@"+e.Version] = e.Files
+		lazy.Entries[i].Files = nil
+	}
+	lazy.Files = func(name, version string) catalog.Files { return files[name+"@"+version] }
 	asked := 0
 	lazy.LoadSpec = func(name, version string) (*schema.Spec, error) {
 		asked++
