@@ -21,7 +21,7 @@ type model struct {
 	packages   []*pkg // by name
 	categories []*category
 	loadSpec   func(name, version string) (*schema.Spec, error) // Data.LoadSpec
-	filesOf    func(name, version string) catalog.Files          // Data.Files
+	filesOf    func(name, version string) catalog.Files         // Data.Files
 }
 
 // files are e's files: its own, or as Data.Files gives them.
