@@ -203,14 +203,15 @@ func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
 			return nil, broken
 		}
 	}
-	body := make([]byte, lens[0]+lens[1])
-	if _, err := io.ReadFull(r, body); err != nil {
+	lensBytes := binary.AppendUvarint(binary.AppendUvarint(nil, lens[0]), lens[1])
+	h.Write(lensBytes)
+	prefix := int64(len(head)+len(lensBytes)) + int64(lens[0]+lens[1])
+	meta := make([]byte, lens[0])
+	if _, err := io.ReadFull(r, meta); err != nil {
 		return nil, broken
 	}
-	h.Write(binary.AppendUvarint(binary.AppendUvarint(nil, lens[0]), lens[1]))
-	h.Write(body)
-	prefix := int64(len(head)) + int64(binary.PutUvarint(make([]byte, binary.MaxVarintLen64), lens[0])+binary.PutUvarint(make([]byte, binary.MaxVarintLen64), lens[1])) + int64(len(body))
-	d := &decoder{data: body[:lens[0]]}
+	h.Write(meta)
+	d := &decoder{data: meta}
 	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey, c.KeyBase = d.string(), d.string(), d.string(), d.string(), d.string()
 	c.Site, c.Top = d.states(), d.states()
 	n := d.uint()
@@ -218,10 +219,27 @@ func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
 	if d.err != nil || len(d.data) != 0 || n > lens[1] || c.ents.at != prefix || c.ents.len != size-prefix {
 		return nil, broken
 	}
-	d = &decoder{data: body[lens[0]:]} // names are numbered per part
+	// Each record is read behind its length, into one buffer: the records
+	// are never all in memory as bytes beside their decoded form.
+	d = &decoder{} // names are numbered per part
+	var buf []byte
+	left := lens[1]
 	c.Versions = make(map[string]*cachedVersion, int(n))
 	c.order = make([]string, 0, int(n))
 	for range n {
+		size, err := binary.ReadUvarint(r)
+		sizeBytes := binary.AppendUvarint(nil, size)
+		if err != nil || uint64(len(sizeBytes))+size > left {
+			return nil, broken
+		}
+		left -= uint64(len(sizeBytes)) + size
+		buf = slices.Grow(buf[:0], int(size))[:size]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, broken
+		}
+		h.Write(sizeBytes)
+		h.Write(buf)
+		d.data = buf
 		rel := d.string()
 		key := d.digest()
 		v := &cachedVersion{Key: key.String(), Inputs: d.states(), Outputs: d.states()}
@@ -229,13 +247,13 @@ func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
 			v.Folder = folder[0]
 		}
 		v.Warnings = d.problems()
-		if d.err != nil {
+		if d.err != nil || len(d.data) != 0 {
 			return nil, broken
 		}
 		c.Versions[rel] = v
 		c.order = append(c.order, rel)
 	}
-	if len(d.data) != 0 {
+	if left != 0 {
 		return nil, broken
 	}
 	return &c, ""
@@ -286,7 +304,7 @@ func (c *cache) write(dir string) error {
 	rels := slices.Sorted(maps.Keys(c.Versions))
 	// The entries are written from the records' own bytes, each behind its
 	// length: their section's length and digest are known beforehand.
-	var recs encoder
+	var recs, rec encoder
 	ents, entsLen := sha256.New(), 0
 	for _, rel := range rels {
 		v := c.Versions[rel]
@@ -294,12 +312,15 @@ func (c *cache) write(dir string) error {
 		if err != nil || len(key) != sha256.Size {
 			return fmt.Errorf("cache: %s: key %q is not a SHA-256", rel, v.Key)
 		}
-		recs.string(rel)
-		recs.digest(digest(key))
-		recs.states(v.Inputs)
-		recs.states(v.Outputs)
-		recs.states([]fileState{v.Folder})
-		recs.problems(v.Warnings)
+		rec.buf = rec.buf[:0] // each record behind its length; names numbered across them
+		rec.string(rel)
+		rec.digest(digest(key))
+		rec.states(v.Inputs)
+		rec.states(v.Outputs)
+		rec.states([]fileState{v.Folder})
+		rec.problems(v.Warnings)
+		recs.uint(uint64(len(rec.buf)))
+		recs.buf = append(recs.buf, rec.buf...)
 		n := binary.AppendUvarint(nil, uint64(len(v.entry)))
 		ents.Write(n)
 		ents.Write(v.entry)

@@ -52,10 +52,11 @@ func (b *build) plan(ctx context.Context) error {
 				p.prev = b.prev.Versions[v.rel]
 			}
 			hash := p.prev != nil || b.opts.Config.Resources == ResourcesArchive
-			var same bool
-			if p.inputs, same, err = hashInputs(root, v, p.prev, hash); err != nil {
+			inputs, same, err := hashInputs(root, v, p.prev, hash)
+			if err != nil {
 				return err
 			}
+			p.inputs = inputs
 			switch {
 			case same && b.prev.KeyBase == keyBase:
 				p.key = p.prev.Key // the same inputs, keyed the same way
@@ -102,13 +103,17 @@ func (b *build) decide(ctx context.Context) error {
 		!intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Top}) || !intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Site}) {
 		return nil
 	}
-	b.records = make([]*cachedVersion, len(b.plans))
 	if same, err := b.sameVersions(ctx); err != nil || !same {
 		return err
 	}
 	b.siteKey, b.siteFiles, b.topStates = b.prev.SiteKey, b.prev.Site, b.prev.Top
 	for _, v := range b.tree.Versions {
 		if !v.known {
+			b.records = make([]*cachedVersion, len(b.plans))
+			for i, v := range b.tree.Versions {
+				p := b.plans[i]
+				b.records[i] = b.record(v, p, p.prev.Outputs, p.prev.Folder)
+			}
 			return b.keepTree() // some input states to refresh
 		}
 	}
@@ -164,8 +169,7 @@ func (b *build) keepTree() error {
 }
 
 // sameVersions reports whether every version folder in place is the one
-// this build would write: keyed as recorded, its outputs as written. It
-// fills the records.
+// this build would write: keyed as recorded, its outputs as written.
 func (b *build) sameVersions(ctx context.Context) (bool, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.opts.Jobs)
@@ -175,7 +179,6 @@ func (b *build) sameVersions(ctx context.Context) (bool, error) {
 			if p.prev == nil || p.key == "" || p.prev.Key != p.key || !intactDir(filepath.Join(b.prevAPI, "packages", filepath.FromSlash(v.rel)), p.prev) {
 				return errUnchanged // stops the others: the tree changed
 			}
-			b.records[i] = b.record(v, p, p.prev.Outputs, p.prev.Folder)
 			return gctx.Err()
 		})
 	}
@@ -194,9 +197,13 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 	if b.prev == nil || len(b.prev.Versions) != len(b.plans) {
 		return false, nil
 	}
-	b.records = make([]*cachedVersion, len(b.plans))
 	if same, err := b.sameVersions(ctx); err != nil || !same {
 		return false, err
+	}
+	b.records = make([]*cachedVersion, len(b.plans))
+	for i, v := range b.tree.Versions {
+		p := b.plans[i]
+		b.records[i] = b.record(v, p, p.prev.Outputs, p.prev.Folder)
 	}
 	b.entries = make([]catalog.Entry, len(b.plans))
 	for i, v := range b.tree.Versions {

@@ -61,7 +61,8 @@ type Data struct {
 	Specs map[string]*schema.Spec
 	// LoadSpec, when set, reads the spec of a version Specs lacks, as its
 	// package's page is rendered; it is not kept, so a site of many
-	// versions never holds all their specs at once.
+	// versions never holds all their specs at once. It and Files are
+	// called from several goroutines at once.
 	LoadSpec func(name, version string) (*schema.Spec, error)
 	// Files, when set, gives the files of an entry whose Files is nil, as
 	// a page needs them: the caller need not hold a map per version.
@@ -174,16 +175,25 @@ func renderPages(write Writer, jobs []job) error {
 		results[i] = make(chan result, 1)
 	}
 	stop := make(chan struct{})
+	// Returning early (an error, or a writer that has seen enough), it
+	// waits for the pages being rendered: none reads the caller's data
+	// once Render has returned.
+	var running sync.WaitGroup
+	defer running.Wait()
 	defer close(stop)
 	ahead := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	running.Add(1)
 	go func() {
+		defer running.Done()
 		for i, j := range jobs {
 			select {
 			case ahead <- struct{}{}:
 			case <-stop:
 				return
 			}
+			running.Add(1)
 			go func() {
+				defer running.Done()
 				var buf bytes.Buffer
 				p, err := j.data()
 				if err == nil {

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -501,14 +502,14 @@ func TestLoadSpec(t *testing.T) {
 		lazy.Entries[i].Files = nil
 	}
 	lazy.Files = func(name, version string) catalog.Files { return files[name+"@"+version] }
-	asked := 0
+	var asked atomic.Int64
 	lazy.LoadSpec = func(name, version string) (*schema.Spec, error) {
-		asked++
+		asked.Add(1)
 		return specs[name+"@"+version], nil
 	}
 	got := render(t, lazy)
-	if asked != len(specs) {
-		t.Errorf("LoadSpec asked %d times, want once per version (%d)", asked, len(specs))
+	if int(asked.Load()) != len(specs) {
+		t.Errorf("LoadSpec asked %d times, want once per version (%d)", asked.Load(), len(specs))
 	}
 	for name, data := range want {
 		if !bytes.Equal(got[name], data) {
