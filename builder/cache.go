@@ -302,29 +302,23 @@ func (c *cache) write(dir string) error {
 		return err
 	}
 	rels := slices.Sorted(maps.Keys(c.Versions))
-	// The entries are written from the records' own bytes, each behind its
-	// length: their section's length and digest are known beforehand.
-	var recs, rec encoder
+	// The records are encoded twice, once to learn their length, which
+	// the meta before them states, and once to be written: never held all
+	// at once (at 50,000 versions, 40 MB and its growth). The entries are
+	// written from the records' own bytes, each behind its length.
+	var rec encoder
+	recsLen := 0
+	err = c.records(rels, &rec, func(b []byte) error { recsLen += len(b); return nil })
+	if err != nil {
+		return err
+	}
 	ents, entsLen := sha256.New(), 0
 	for _, rel := range rels {
-		v := c.Versions[rel]
-		key, err := hex.DecodeString(v.Key)
-		if err != nil || len(key) != sha256.Size {
-			return fmt.Errorf("cache: %s: key %q is not a SHA-256", rel, v.Key)
-		}
-		rec.buf = rec.buf[:0] // each record behind its length; names numbered across them
-		rec.string(rel)
-		rec.digest(digest(key))
-		rec.states(v.Inputs)
-		rec.states(v.Outputs)
-		rec.states([]fileState{v.Folder})
-		rec.problems(v.Warnings)
-		recs.uint(uint64(len(rec.buf)))
-		recs.buf = append(recs.buf, rec.buf...)
-		n := binary.AppendUvarint(nil, uint64(len(v.entry)))
+		e := c.Versions[rel].entry
+		n := binary.AppendUvarint(nil, uint64(len(e)))
 		ents.Write(n)
-		ents.Write(v.entry)
-		entsLen += len(n) + len(v.entry)
+		ents.Write(e)
+		entsLen += len(n) + len(e)
 	}
 	m := c.cacheBody
 	var meta encoder
@@ -340,8 +334,8 @@ func (c *cache) write(dir string) error {
 	// depends on the meta's length.
 	metaLen := len(meta.buf) + 8 + 8 + 1 + sha256.Size
 	lens := binary.AppendUvarint(nil, uint64(metaLen))
-	lens = binary.AppendUvarint(lens, uint64(len(recs.buf)))
-	at := len(head) + 1 + len(lens) + metaLen + len(recs.buf)
+	lens = binary.AppendUvarint(lens, uint64(recsLen))
+	at := len(head) + 1 + len(lens) + metaLen + recsLen
 	meta.fixed(uint64(at))
 	meta.fixed(uint64(entsLen))
 	meta.digest(digest(ents.Sum(nil)))
@@ -354,9 +348,17 @@ func (c *cache) write(dir string) error {
 	// The checksum covers all but the entries, which the meta's digest covers.
 	h := sha256.New()
 	w := bufio.NewWriterSize(f, 1<<16)
-	for _, part := range [][]byte{head, {'\n'}, lens, meta.buf, recs.buf} {
-		w.Write(part)
+	both := func(part []byte) error {
 		h.Write(part)
+		_, err := w.Write(part)
+		return err
+	}
+	for _, part := range [][]byte{head, {'\n'}, lens, meta.buf} {
+		both(part)
+	}
+	rec = encoder{}
+	if err := c.records(rels, &rec, both); err != nil {
+		return err
 	}
 	for _, rel := range rels {
 		e := c.Versions[rel].entry
@@ -368,6 +370,32 @@ func (c *cache) write(dir string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// records encodes the records of rels with e, handing each, behind its
+// length, to out.
+func (c *cache) records(rels []string, e *encoder, out func([]byte) error) error {
+	for _, rel := range rels {
+		v := c.Versions[rel]
+		key, err := hex.DecodeString(v.Key)
+		if err != nil || len(key) != sha256.Size {
+			return fmt.Errorf("cache: %s: key %q is not a SHA-256", rel, v.Key)
+		}
+		e.buf = e.buf[:0] // names are numbered across records
+		e.string(rel)
+		e.digest(digest(key))
+		e.states(v.Inputs)
+		e.states(v.Outputs)
+		e.states([]fileState{v.Folder})
+		e.problems(v.Warnings)
+		if err := out(binary.AppendUvarint(nil, uint64(len(e.buf)))); err != nil {
+			return err
+		}
+		if err := out(e.buf); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checked returns c when its files were checked under the rules in force,

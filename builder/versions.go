@@ -59,6 +59,14 @@ func (b *build) writeVersions(ctx context.Context) error {
 		}
 	}
 	b.sortEntries()
+	// The records are made: what the previous builds recorded is not
+	// needed past this step but for the spare's keys (keptPages).
+	b.prev, b.plans = nil, nil
+	if b.spare != nil {
+		for rel, v := range b.spare.Versions {
+			b.spare.Versions[rel] = &cachedVersion{Key: v.Key}
+		}
+	}
 	return nil
 }
 
