@@ -527,7 +527,7 @@ func reuse(prevDir, newDir string, prev *cachedVersion) (fileState, bool) {
 	if err != nil {
 		return fileState{}, false
 	}
-	return stateOf(".", info, true), true
+	return stateOf(".", info, true), true // as folderState states it
 }
 
 // intact reports whether every output a previous build recorded for a

@@ -169,7 +169,7 @@ func (d *dirHandle) folderState() (fileState, error) {
 	if err := unix.Fstat(d.fd, &st); err != nil {
 		return fileState{}, err
 	}
-	return fileState{Name: ".", MTime: st.Mtim.Nano(), CTime: st.Ctim.Nano(), Inode: st.Ino}, nil
+	return fileState{Name: ".", Size: st.Size, MTime: st.Mtim.Nano(), CTime: st.Ctim.Nano(), Inode: st.Ino}, nil
 }
 
 // intact reports whether every output of prev is in the folder as written.

@@ -344,6 +344,13 @@ func TestSpareTree(t *testing.T) {
 	if got, want := servedFiles(t, out), servedFiles(t, full); !mapsEqual(got, want) {
 		t.Errorf("a build from the spare differs from a full build:\n%v\n%v", got, want)
 	}
+	// D starts from B, whose folders were linked from A rather than
+	// written: they are as recyclable as written ones.
+	write(t, cities, "city\nBergen\n")
+	if r := build(); r.Recycled != r.Versions-2 {
+		t.Errorf("recycled %d of %d versions from a spare of linked folders, want all but the 2 changed since it", r.Recycled, r.Versions)
+	}
+	checkTree(t, out, "v1", filepath.Join(keys, "demo.pub.asc"))
 }
 
 // A no-change rebuild does not render the site when nothing it is made
