@@ -78,6 +78,24 @@ func (m *model) packagePage(p *pkg) (*page, error) {
 	return pp, nil
 }
 
+// actions describes v's actions, from its spec: given, or read now.
+func (m *model) actions(v *version) ([]action, error) {
+	spec := v.Spec
+	if spec == nil && m.loadSpec != nil {
+		var err error
+		if spec, err = m.loadSpec(v.Name, v.Version); err != nil {
+			return nil, err
+		}
+	}
+	var out []action
+	if spec != nil {
+		for _, a := range spec.Actions {
+			out = append(out, describeAction(a))
+		}
+	}
+	return out, nil
+}
+
 // versionView is v's section of its package page, whose links start with root.
 func (m *model) versionView(v *version, c *card, root string) (versionView, error) {
 	s := m.site
@@ -109,17 +127,9 @@ func (m *model) versionView(v *version, c *card, root string) (versionView, erro
 			break
 		}
 	}
-	spec := v.Spec
-	if spec == nil && m.loadSpec != nil {
-		var err error
-		if spec, err = m.loadSpec(v.Name, v.Version); err != nil {
-			return vv, err
-		}
-	}
-	if spec != nil {
-		for _, a := range spec.Actions {
-			vv.Actions = append(vv.Actions, describeAction(a))
-		}
+	var err error
+	if vv.Actions, err = m.actions(v); err != nil {
+		return vv, err
 	}
 	names := make([]string, 0, len(vfiles))
 	for name := range vfiles {
