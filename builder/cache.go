@@ -143,12 +143,14 @@ func (a fileState) sameFile(b fileState) bool {
 }
 
 // The cache file is a JSON header line ({"format", "layout", "rules"}),
-// then a binary body (cachecodec.go): the meta, one record per version
-// folder (its path and cachedVersion but the entry), then the entries
-// section, each version's entry in the same order; then a trailer line,
-// the SHA-256 (hex) of everything before it. The entries are only read
-// when a build writes (cache.entries): a rebuild that changes nothing
-// decides from the records alone.
+// then a binary body (cachecodec.go): the lengths of the meta and of the
+// records, the meta (ending with where the entries section lies and its
+// digest), one record per version folder behind its length (its path and
+// cachedVersion but the entry), then the entries section, each version's
+// entry behind its length, in the same order; then a trailer line, the
+// SHA-256 (hex) of everything before it but the entries. The entries are
+// only read when a build writes (cache.entries): a rebuild that changes
+// nothing decides from the records alone.
 const cacheTrailer = 2*sha256.Size + 1
 
 // loadCache reads the previous tree's cache; any problem means no cache.

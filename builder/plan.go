@@ -109,11 +109,7 @@ func (b *build) decide(ctx context.Context) error {
 	b.siteKey, b.siteFiles, b.topStates = b.prev.SiteKey, b.prev.Site, b.prev.Top
 	for _, v := range b.tree.Versions {
 		if !v.known {
-			b.records = make([]*cachedVersion, len(b.plans))
-			for i, v := range b.tree.Versions {
-				p := b.plans[i]
-				b.records[i] = b.record(v, p, p.prev.Outputs, p.prev.Folder)
-			}
+			b.recordsAsBefore()
 			return b.keepTree() // some input states to refresh
 		}
 	}
@@ -190,6 +186,16 @@ func (b *build) sameVersions(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// recordsAsBefore makes every version's record of the tree in place: its
+// outputs as the previous build recorded them.
+func (b *build) recordsAsBefore() {
+	b.records = make([]*cachedVersion, len(b.plans))
+	for i, v := range b.tree.Versions {
+		p := b.plans[i]
+		b.records[i] = b.record(v, p, p.prev.Outputs, p.prev.Folder)
+	}
+}
+
 // sameTree reports whether the previous tree is this build's result. It
 // fills the records, entries and top-level files as the tree in place has
 // them.
@@ -200,11 +206,7 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 	if same, err := b.sameVersions(ctx); err != nil || !same {
 		return false, err
 	}
-	b.records = make([]*cachedVersion, len(b.plans))
-	for i, v := range b.tree.Versions {
-		p := b.plans[i]
-		b.records[i] = b.record(v, p, p.prev.Outputs, p.prev.Folder)
-	}
+	b.recordsAsBefore()
 	b.entries = make([]catalog.Entry, len(b.plans))
 	for i, v := range b.tree.Versions {
 		var err error
@@ -229,14 +231,14 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 			want[f.rel+".asc"] = true
 		}
 	}
-	return b.sameSite(ctx, want)
+	return b.sameSite(want)
 }
 
 // sameSite reports whether the site in place is the one this build would
 // render, and that the tree holds nothing outside the version folders but
 // the files in want and the site's pages. Pages are compared by the site
 // key when it is recorded, else rendered and compared byte for byte.
-func (b *build) sameSite(ctx context.Context, want map[string]bool) (bool, error) {
+func (b *build) sameSite(want map[string]bool) (bool, error) {
 	b.siteKey = b.computeSiteKey()
 	b.pages = map[string]bool{}
 	if b.prev.SiteKey == b.siteKey && len(b.prev.Site) > 0 && intact(b.opts.Out, &cachedVersion{Outputs: b.prev.Site}) {
