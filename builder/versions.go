@@ -160,7 +160,7 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 		key = b.key(p.inputs)
 	}
 	slices.SortFunc(w.outputs, func(a, b fileState) int { return strings.Compare(a.Name, b.Name) })
-	w.outputs = slices.Clip(slices.Clone(w.outputs)) // kept for every version: no spare capacity
+	w.outputs = slices.Clone(w.outputs) // kept for every version: not the writer's doubled capacity
 	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Folder: w.folder, Warnings: v.warnings}, false, nil
 }
 
