@@ -179,18 +179,18 @@ func (s *scanner) entries(d *dirHandle, shown string) []fs.DirEntry {
 	slices.Sort(names)
 	var ok []fs.DirEntry
 	for _, n := range names {
-		p := filepath.Join(shown, n)
+		p := func() string { return filepath.Join(shown, n) } // joined only for a problem
 		st, err := d.stat(n)
 		t := fileType(st.Mode)
 		switch {
 		case err != nil:
-			s.probs.Add(p, "", "cannot read: %v", err)
+			s.probs.Add(p(), "", "cannot read: %v", err)
 		case t == fs.ModeSymlink:
-			s.probs.Add(p, "", "is a symbolic link; links are refused, never followed")
+			s.probs.Add(p(), "", "is a symbolic link; links are refused, never followed")
 		case !t.IsDir() && !t.IsRegular():
-			s.probs.Add(p, "", "is not a regular file or folder (%v)", t)
+			s.probs.Add(p(), "", "is not a regular file or folder (%v)", t)
 		case !utf8.ValidString(n):
-			s.probs.Add(p, "", "name is not valid UTF-8")
+			s.probs.Add(p(), "", "name is not valid UTF-8")
 		default:
 			ok = append(ok, fs.FileInfoToDirEntry(statInfo{n, t}))
 		}
@@ -439,26 +439,26 @@ func (s *scanner) versionFiles(v *Version, d *dirHandle, names []string) []strin
 	files := make([]string, 0, len(names))
 	v.states = make([]fileState, 0, len(names))
 	for _, n := range names {
-		p := filepath.Join(v.Dir, n)
+		p := func() string { return filepath.Join(v.Dir, n) } // joined only for a problem
 		st, err := d.stat(n)
 		switch {
 		case err != nil:
-			s.probs.Add(p, "", "cannot read: %v", err)
+			s.probs.Add(p(), "", "cannot read: %v", err)
 		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
-			s.probs.Add(p, "", "is a symbolic link; links are refused, never followed")
+			s.probs.Add(p(), "", "is a symbolic link; links are refused, never followed")
 		case st.Mode&unix.S_IFMT == unix.S_IFDIR:
-			s.probs.Add(p, "", "subfolders are not allowed: resources are flat files in the version folder")
+			s.probs.Add(p(), "", "subfolders are not allowed: resources are flat files in the version folder")
 		case st.Mode&unix.S_IFMT != unix.S_IFREG:
-			s.probs.Add(p, "", "is not a regular file or folder (%v)", fileType(st.Mode))
+			s.probs.Add(p(), "", "is not a regular file or folder (%v)", fileType(st.Mode))
 		case !utf8.ValidString(n):
-			s.probs.Add(p, "", "name is not valid UTF-8")
-		case !s.checkFile(&st, n, p, v):
+			s.probs.Add(p(), "", "name is not valid UTF-8")
+		case !s.checkFile(&st, n, v):
 		case n == ArchiveFile:
-			s.probs.Add(p, "", "%s is written by the build; remove it from the source folder", ArchiveFile)
+			s.probs.Add(p(), "", "%s is written by the build; remove it from the source folder", ArchiveFile)
 		case strings.HasSuffix(strings.ToLower(n), ".asc"):
-			s.probs.Add(p, "", "signatures (.asc) are written by the build; remove this stale one from the source folder")
+			s.probs.Add(p(), "", "signatures (.asc) are written by the build; remove this stale one from the source folder")
 		case schema.CheckFileName(n) != "":
-			s.probs.Add(p, "", "file name %s", schema.CheckFileName(n))
+			s.probs.Add(p(), "", "file name %s", schema.CheckFileName(n))
 		default:
 			files = append(files, n)
 		}
@@ -612,13 +612,13 @@ func hardLinked(info fs.FileInfo, shown string, probs *problem.List) bool {
 // checkFile refuses a file over MaxFileSize or with more than one name
 // (hardLinked), and records its size and state in v (the build compares
 // the state with its cache).
-func (s *scanner) checkFile(st *unix.Stat_t, name, shown string, v *Version) bool {
+func (s *scanner) checkFile(st *unix.Stat_t, name string, v *Version) bool {
 	if st.Nlink > 1 {
-		s.probs.Add(shown, "", "is hard-linked (%d names); market cannot tell whether another name lies outside the repository: replace it with a copy", st.Nlink)
+		s.probs.Add(filepath.Join(v.Dir, name), "", "is hard-linked (%d names); market cannot tell whether another name lies outside the repository: replace it with a copy", st.Nlink)
 		return false
 	}
 	if st.Size > MaxFileSize {
-		s.probs.Add(shown, "", "is %d bytes, over the %d-byte limit (MaxFileSize)", st.Size, MaxFileSize)
+		s.probs.Add(filepath.Join(v.Dir, name), "", "is %d bytes, over the %d-byte limit (MaxFileSize)", st.Size, MaxFileSize)
 		return false
 	}
 	v.Size += st.Size
