@@ -1,9 +1,12 @@
 package builder
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,4 +80,41 @@ func TestCacheRoundTrip(t *testing.T) {
 	if c, why := loadCache(dir); c != nil || !strings.Contains(why, "checksum") { // checked whole when loaded
 		t.Errorf("a changed record loaded (%q)", why)
 	}
+}
+
+// FuzzLoadCache hands loadCache any body behind a valid header and a
+// matching checksum, as a cache.json written by another build (or by hand)
+// could be: it may refuse it, never panic or read past it.
+func FuzzLoadCache(f *testing.F) {
+	dir := f.TempDir()
+	c := &cache{cacheBody: cacheBody{SiteKey: "s", Site: []fileState{{Name: "index.html", Size: 1, Inode: 2}},
+		Versions: map[string]*cachedVersion{"a/1.0.0": {Key: strings.Repeat("0f", 32), Inputs: []fileState{{Name: "spec.json", Inode: 1}},
+			Outputs: []fileState{{Name: "spec.json", Inode: 3}}, entry: []byte(`{"name":"a"}`)}}}}
+	if err := c.write(dir); err != nil {
+		f.Fatal(err)
+	}
+	file := filepath.Join(dir, catalog.TreeMarker, CacheFile)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		f.Fatal(err)
+	}
+	head := data[:strings.IndexByte(string(data), '\n')+1]
+	f.Add(data[len(head) : len(data)-cacheTrailer])
+	f.Add([]byte{})
+	f.Add([]byte{0x05, 0x80, 0x80, 0x80, 0x80, 0x10})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, catalog.TreeMarker, CacheFile)
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		all := append(slices.Clone(head), body...)
+		sum := sha256.Sum256(all) // as if the entries were empty: the checksum covers the rest
+		if err := os.WriteFile(file, append(all, []byte(hex.EncodeToString(sum[:])+"\n")...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := loadCache(dir); c != nil {
+			c.entries() // reading the entries may fail, never panic
+		}
+	})
 }
