@@ -268,7 +268,7 @@ func (b *build) signedAlready(old string, f *topFile) bool {
 	if !f.signed || b.opts.Signer == nil {
 		return true
 	}
-	sig, err := readLimited(old+".asc", catalog.MaxSignatureSize)
+	sig, err := catalog.ReadFileAtMost(old+".asc", catalog.MaxSignatureSize)
 	if err != nil {
 		return false
 	}

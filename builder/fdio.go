@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/market-dev/market/schema/catalog"
 	"golang.org/x/sys/unix"
 )
 
@@ -193,11 +194,11 @@ func (d *dirHandle) readFile(name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err == nil && int64(len(data)) > limit {
-		err = fmt.Errorf("%s: over %d bytes", name, limit)
+	data, err := catalog.ReadAtMost(f, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return data, err
+	return data, nil
 }
 
 // fdFile is an open file descriptor.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -82,7 +81,7 @@ func releaseFiles(api string) (catalog.Files, error) {
 // one gives nil, and one that cannot be read is an error, so a serial is
 // never silently restarted.
 func readRelease(api string) (*catalog.Release, error) {
-	data, err := readLimited(filepath.Join(api, catalog.ReleaseFile), catalog.MaxReleaseSize)
+	data, err := catalog.ReadFileAtMost(filepath.Join(api, catalog.ReleaseFile), catalog.MaxReleaseSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -90,23 +89,6 @@ func readRelease(api string) (*catalog.Release, error) {
 		return nil, err
 	}
 	return catalog.ParseRelease(data)
-}
-
-// readLimited reads a file, refusing one over limit bytes.
-func readLimited(file string, limit int64) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is over the %d-byte limit", file, limit)
-	}
-	return data, nil
 }
 
 // ResignOptions configure Resign.
@@ -182,7 +164,7 @@ func Resign(opts ResignOptions) (*catalog.Release, error) {
 
 // treeAPI reads a built tree's marker: the name of its API folder.
 func treeAPI(out string) (string, error) {
-	data, err := readLimited(filepath.Join(out, catalog.TreeMarker, catalog.TreeFile), 4096)
+	data, err := catalog.ReadFileAtMost(filepath.Join(out, catalog.TreeMarker, catalog.TreeFile), 4096)
 	if err != nil {
 		return "", &ConfigError{out, fmt.Errorf("not a tree market built: %v", err)}
 	}

@@ -422,11 +422,7 @@ func readAllAt(f *os.File, limit int64) ([]byte, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err == nil && int64(len(data)) > limit {
-		err = fmt.Errorf("over the %d-byte limit", limit)
-	}
-	return data, err
+	return catalog.ReadAtMost(f, limit)
 }
 
 // entryDiff names the fields in which two entries differ.

@@ -224,7 +224,7 @@ func staged(file string, want catalog.File, verify verifier) bool {
 	if err != nil || n != want.Size || hex.EncodeToString(h.Sum(nil)) != want.SHA256 {
 		return false
 	}
-	sig, err := readLimited(file+".asc", catalog.MaxSignatureSize)
+	sig, err := catalog.ReadFileAtMost(file+".asc", catalog.MaxSignatureSize)
 	if err != nil {
 		return false
 	}
@@ -232,19 +232,6 @@ func staged(file string, want catalog.File, verify verifier) bool {
 		return false
 	}
 	return verify(f, sig) == nil
-}
-
-func readLimited(file string, limit int64) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err == nil && int64(len(data)) > limit {
-		err = fmt.Errorf("%s: over %d bytes", file, limit)
-	}
-	return data, err
 }
 
 func signFile(s *sign.Signer, file string) ([]byte, error) {

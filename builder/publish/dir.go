@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/market-dev/market/schema/catalog"
 )
 
 // dirStore publishes into a plain directory, such as a checked-out
@@ -111,11 +113,7 @@ func (d *dirStore) read(ctx context.Context, rel string, limit int64) ([]byte, e
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err == nil && int64(len(data)) > limit {
-		err = fmt.Errorf("larger than %d bytes", limit)
-	}
-	return data, err
+	return catalog.ReadAtMost(f, limit)
 }
 
 // stat hashes the file; its sha256 is also its ETag.

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/Masterminds/semver/v3"
@@ -97,5 +100,20 @@ func TestCatalogParts(t *testing.T) {
 		if got := bytes.Join(catalog.CatalogParts(elems), nil); !bytes.Equal(got, want) {
 			t.Errorf("catalog of %d entries from elements:\n%s\nEncode gives:\n%s", len(list), got, want)
 		}
+	}
+}
+
+// TestReadAtMost reads a file of exactly the limit and refuses one byte
+// more, naming the file.
+func TestReadAtMost(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, []byte("12345"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := catalog.ReadFileAtMost(file, 5); err != nil || string(data) != "12345" {
+		t.Errorf("a file of exactly the limit: %q, %v", data, err)
+	}
+	if _, err := catalog.ReadFileAtMost(file, 4); err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "4-byte limit") {
+		t.Errorf("a file over the limit: %v, want an error naming it and the limit", err)
 	}
 }
