@@ -261,8 +261,7 @@ func (b *build) signedAlready(old string, f *topFile) bool {
 		return false
 	}
 	defer prev.Close()
-	h := sha256.New()
-	if n, err := io.Copy(h, prev); err != nil || n != size || digest(h.Sum(nil)) != sum {
+	if !(catalog.File{SHA256: sum.String(), Size: size}).Holds(prev) {
 		return false
 	}
 	if !f.signed || b.opts.Signer == nil {

@@ -4,7 +4,10 @@ package catalog
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"slices"
 	"strings"
 
@@ -52,6 +55,14 @@ type Files map[string]File
 type File struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
+}
+
+// Holds reports whether r's bytes are the file: its size and SHA-256. It
+// reads at most one byte more than the size.
+func (f File) Holds(r io.Reader) bool {
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(r, f.Size+1))
+	return err == nil && n == f.Size && hex.EncodeToString(h.Sum(nil)) == f.SHA256
 }
 
 // Category is one entry of categories.json.

@@ -2,6 +2,8 @@ package catalog_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -115,5 +117,17 @@ func TestReadAtMost(t *testing.T) {
 	}
 	if _, err := catalog.ReadFileAtMost(file, 4); err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "4-byte limit") {
 		t.Errorf("a file over the limit: %v, want an error naming it and the limit", err)
+	}
+}
+
+// TestFileHolds: the same bytes are the file; a byte more, or other bytes
+// of the same size, are not.
+func TestFileHolds(t *testing.T) {
+	sum := sha256.Sum256([]byte("abc"))
+	f := catalog.File{SHA256: hex.EncodeToString(sum[:]), Size: 3}
+	for in, want := range map[string]bool{"abc": true, "abcd": false, "abd": false, "ab": false} {
+		if got := f.Holds(strings.NewReader(in)); got != want {
+			t.Errorf("Holds(%q) = %v, want %v", in, got, want)
+		}
 	}
 }
