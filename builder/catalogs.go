@@ -163,21 +163,29 @@ func (b *build) writeCatalogs(context.Context) error {
 // recordTop notes the top-level files and their signatures as they are in
 // the tree at root, for the next build's decision.
 func (b *build) recordTop(root string) error {
-	b.topStates = b.topStates[:0]
+	var names []string
 	for _, f := range b.top {
-		names := []string{f.rel}
+		names = append(names, f.rel)
 		if f.signed && b.opts.Signer != nil {
 			names = append(names, f.rel+".asc")
 		}
-		for _, name := range names {
-			info, err := os.Lstat(filepath.Join(root, name))
-			if err != nil {
-				return err
-			}
-			b.topStates = append(b.topStates, stateOf(name, info, false))
-		}
 	}
-	return nil
+	var err error
+	b.topStates, err = statesOf(root, names)
+	return err
+}
+
+// statesOf states the files names (paths inside root), in that order.
+func statesOf(root string, names []string) ([]fileState, error) {
+	states := make([]fileState, 0, len(names))
+	for _, name := range names {
+		info, err := os.Lstat(filepath.Join(root, name))
+		if err != nil {
+			return nil, err
+		}
+		states = append(states, stateOf(name, info, false))
+	}
+	return states, nil
 }
 
 // writeTop writes one top-level file, summing it on the way, and, when it

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -133,15 +132,9 @@ func (b *build) recordSite(root string) error {
 		names = append(names, rel)
 	}
 	slices.Sort(names)
-	b.siteFiles = make([]fileState, 0, len(names))
-	for _, rel := range names {
-		info, err := os.Lstat(filepath.Join(root, rel))
-		if err != nil {
-			return err
-		}
-		b.siteFiles = append(b.siteFiles, stateOf(rel, info, false))
-	}
-	return nil
+	var err error
+	b.siteFiles, err = statesOf(root, names)
+	return err
 }
 
 // siteSpec is the spec of version of package name, for its page: read

@@ -110,11 +110,14 @@ func Sort(entries []Entry) {
 
 // Encode returns the canonical JSON of v: two-space indent, fields in
 // declaration order, map keys sorted, no HTML escaping, a trailing newline.
-func Encode(v any) ([]byte, error) {
+func Encode(v any) ([]byte, error) { return encode(v, "") }
+
+// encode is Encode with every line but the first behind prefix.
+func encode(v any, prefix string) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
+	enc.SetIndent(prefix, "  ")
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
@@ -189,14 +192,8 @@ const (
 // its closing one. A catalog is then written (WriteCatalog) from elements
 // made once and kept, instead of encoding every entry again.
 func EncodeElement(e Entry) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("  ", "  ")
-	if err := enc.Encode(e); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil // kept: no spare capacity
+	data, err := encode(e, "  ")
+	return bytes.Clone(bytes.TrimSuffix(data, []byte("\n"))), err // kept: no spare capacity
 }
 
 // CatalogParts are the pieces of the catalog listing elements (made by
