@@ -543,17 +543,3 @@ func intact(prevDir string, prev *cachedVersion) bool {
 	}
 	return true
 }
-
-// emptyDir removes everything inside dir.
-func emptyDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			return err
-		}
-	}
-	return nil
-}
