@@ -122,6 +122,12 @@ type Market struct {
 // against its signature, its expiry, the serial last seen (StateFile), and
 // the digest of packages.json it names. Nothing unverified is returned.
 func Open(ctx context.Context, location string, opts Options) (*Market, error) {
+	return open(ctx, location, opts, nil)
+}
+
+// open is Open, reading through what wrap makes of the marketplace's
+// source when wrap is set.
+func open(ctx context.Context, location string, opts Options, wrap func(source) source) (*Market, error) {
 	opts.defaults()
 	if len(opts.Keyring) == 0 {
 		return nil, errors.New("client: no keyring: give the marketplace's public keys")
@@ -129,6 +135,9 @@ func Open(ctx context.Context, location string, opts Options) (*Market, error) {
 	m, err := newMarket(location, opts)
 	if err != nil {
 		return nil, err
+	}
+	if wrap != nil {
+		m.src = wrap(m.src)
 	}
 	if err := m.load(ctx); err != nil {
 		return nil, err

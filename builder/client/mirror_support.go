@@ -21,19 +21,7 @@ import (
 // deprecated.json and their signatures, then the signatures FetchSigned
 // checks), so that Verified and FetchSigned can hand them out.
 func OpenForMirror(ctx context.Context, location string, opts Options) (*Market, error) {
-	opts.defaults()
-	if len(opts.Keyring) == 0 {
-		return nil, errors.New("client: no keyring: give the marketplace's public keys")
-	}
-	m, err := newMarket(location, opts)
-	if err != nil {
-		return nil, err
-	}
-	m.src = &recorder{source: m.src, kept: map[string][]byte{}}
-	if err := m.load(ctx); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return open(ctx, location, opts, func(s source) source { return &recorder{source: s, kept: map[string][]byte{}} })
 }
 
 // recorder keeps what its source wrote into a whole-file buffer (catalogs,
