@@ -303,7 +303,9 @@ func browseNoJavaScript(t *testing.T, ctx context.Context, site string) {
 		t.Error("scripts ran")
 	}
 	// The category pages are the filter without JavaScript.
-	cdpDo(t, ctx, chromedp.Click(chromedp.CSS(`nav.categories a[href="categories/datapack/index.html"]`)), chromedp.WaitReady(chromedp.CSS(".cards")))
+	// The index has cards too: wait for what only the category page has.
+	cdpDo(t, ctx, chromedp.Click(chromedp.CSS(`nav.categories a[href="categories/datapack/index.html"]`)),
+		chromedp.WaitReady(chromedp.CSS("nav.crumbs")), chromedp.WaitReady(chromedp.CSS(".cards")))
 	if got := cdpEval[[]string](t, ctx, `Array.from(document.querySelectorAll(".cards > li")).map(li => li.id.slice(2))`); !slices.Equal(got, []string{"datapack-demo-cities"}) {
 		t.Errorf("the datapack category page lists %v", got)
 	}
