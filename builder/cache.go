@@ -75,7 +75,7 @@ type cacheBody struct {
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 9
+const cacheLayout = 10
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -88,6 +88,11 @@ type cachedVersion struct {
 	// Folder is the output folder's own state (folderState): any file
 	// added, removed or renamed in it since changes it.
 	Folder fileState
+	// Source is the input folder's own state when the scan listed it
+	// (Version.source): while it holds, the folder holds the files of
+	// Inputs and no others. Zero when the scan took it too close to a
+	// change to tell a later one from it.
+	Source fileState
 	// Warnings the scan gave the folder, its path left out (Problem.File
 	// is relative to the folder).
 	Warnings []problem.Problem
@@ -248,6 +253,9 @@ func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
 		if folder := d.states(); len(folder) == 1 {
 			v.Folder = folder[0]
 		}
+		if source := d.states(); len(source) == 1 {
+			v.Source = source[0]
+		}
 		v.Warnings = d.problems()
 		if d.err != nil || len(d.data) != 0 {
 			return nil, broken
@@ -389,6 +397,7 @@ func (c *cache) records(rels []string, e *encoder, out func([]byte) error) error
 		e.states(v.Inputs)
 		e.states(v.Outputs)
 		e.states([]fileState{v.Folder})
+		e.states([]fileState{v.Source})
 		e.problems(v.Warnings)
 		if err := out(binary.AppendUvarint(nil, uint64(len(e.buf)))); err != nil {
 			return err

@@ -32,7 +32,8 @@ func TestCacheRoundTrip(t *testing.T) {
 		Versions: map[string]*cachedVersion{
 			"a/1.0.0": {Key: key, Inputs: []fileState{st("spec.json", 2)}, Outputs: []fileState{st("spec.json", 2), st("spec.json.asc", 0)},
 				Warnings: []problem.Problem{{File: "spec.json", Pointer: "/x", Severity: problem.Warning, Message: "hm"}}, entry: []byte(`{"label":"A"}`)},
-			"b/2.0.0": {Key: key, Inputs: []fileState{st("spec.json", 3), st("b.jar", 4)}, Outputs: []fileState{st("spec.json", 3)}, entry: []byte(`{"label":"B"}`)},
+			"b/2.0.0": {Key: key, Inputs: []fileState{st("spec.json", 3), st("b.jar", 4)}, Outputs: []fileState{st("spec.json", 3)},
+				Folder: st(".", 0), Source: fileState{Name: ".", Size: 4096, MTime: 7, CTime: 8, Inode: 9}, entry: []byte(`{"label":"B"}`)},
 			"c/0.1.0": {Key: key}, // no entry recorded: the spec is read instead
 		}}}
 	if err := c.write(dir); err != nil {

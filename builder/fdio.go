@@ -136,6 +136,21 @@ func (d *dirHandle) stat(name string) (unix.Stat_t, error) {
 	return st, err
 }
 
+// statIn states the file name in the subfolder dir, following no link in
+// name (one in dir would be followed: callers compare what they find with
+// a recorded state, which only the file they recorded has).
+func (d *dirHandle) statIn(dir, name string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	if err := element(dir); err != nil {
+		return st, err
+	}
+	if err := element(name); err != nil {
+		return st, err
+	}
+	_, err := retry(func() (int, error) { return 0, unix.Fstatat(d.fd, dir+"/"+name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+	return st, err
+}
+
 // intactDir reports whether every output a previous build recorded for a
 // version is still in the folder dir as it was written: one open and a
 // stat relative to it per file.
@@ -170,7 +185,12 @@ func (d *dirHandle) folderState() (fileState, error) {
 	if err := unix.Fstat(d.fd, &st); err != nil {
 		return fileState{}, err
 	}
-	return fileState{Name: ".", Size: st.Size, MTime: st.Mtim.Nano(), CTime: st.Ctim.Nano(), Inode: st.Ino}, nil
+	return statState(".", &st), nil
+}
+
+// statState is the state of the file name as st has it.
+func statState(name string, st *unix.Stat_t) fileState {
+	return fileState{Name: name, Size: st.Size, MTime: st.Mtim.Nano(), CTime: st.Ctim.Nano(), Inode: st.Ino}
 }
 
 // intact reports whether every output of prev is in the folder as written.

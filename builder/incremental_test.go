@@ -447,3 +447,83 @@ func TestNoChangeDecidedByRecord(t *testing.T) {
 		t.Errorf("after the touched catalog was recorded, ran %q, want %q", got, want)
 	}
 }
+
+// TestUnlistedFolders: a version folder whose own state is as recorded is
+// not listed again, so the record must hold that state only once the
+// folder has settled, and any file added, removed or renamed in it since
+// must still be seen.
+func TestUnlistedFolders(t *testing.T) {
+	repo := copyExamples(t)
+	out := filepath.Join(repo, "dist")
+	demo := signer(t, "demo.sec.asc", "")
+	pkgs := filepath.Join(repo, "packages")
+	time.Sleep(1100 * time.Millisecond) // the copied folders settle
+	recent := filepath.Join(pkgs, "pipeline-demo-log-cleanup", "1.0.0")
+	os.Rename(filepath.Join(recent, "icon.svg"), filepath.Join(recent, "icon.tmp"))
+	os.Rename(filepath.Join(recent, "icon.tmp"), filepath.Join(recent, "icon.svg"))
+	build(t, repo, out, demo, true)
+	want := []string{"app-demo-word-count/1.0.0", "datapack-demo-cities/1.0.0", "hydrator-plugin-demo-transform/0.9.0",
+		"hydrator-plugin-demo-transform/1.0.0", "hydrator-plugin-demo-transform/1.1.0", "jdbc-driver-demo-sql/1.0.0"}
+	if got := builder.RecordedSources(out); !slices.Equal(got, want) {
+		t.Fatalf("folder states recorded for %q, want %q (not the one changed a moment before the scan)", got, want)
+	}
+
+	// Unlisted folders give the tree a full build gives.
+	cfg := filepath.Join(pkgs, "hydrator-plugin-demo-transform", "1.1.0", "demo-transform-1.1.0.json")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(cfg, append(data, '\n'), 0o644) // in place: the folder keeps its state
+	if rec := build(t, repo, out, demo, false); !slices.Equal(rec.fresh, []string{"hydrator-plugin-demo-transform@1.1.0"}) {
+		t.Errorf("rebuilt %q, want only the changed version", rec.fresh)
+	}
+	full := filepath.Join(t.TempDir(), "dist")
+	build(t, repo, full, demo, true)
+	if got, want := servedFiles(t, out), servedFiles(t, full); !mapsEqual(got, want) {
+		t.Error("a rebuild from unlisted folders differs from a full build")
+	}
+
+	// Files added, removed or renamed in recorded folders.
+	add := filepath.Join(pkgs, "app-demo-word-count", "1.0.0", "stale.jar.asc")
+	write(t, add, "a stale signature")
+	sub := filepath.Join(pkgs, "jdbc-driver-demo-sql", "1.0.0", "extra")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	removed := filepath.Join(pkgs, "datapack-demo-cities", "1.0.0", "spec.json")
+	os.Remove(removed)
+	renamed := filepath.Join(pkgs, "hydrator-plugin-demo-transform", "0.9.0", "demo-transform-0.9.0.jar")
+	os.Rename(renamed, renamed+".old")
+	_, err = builder.Build(context.Background(), builder.Options{Packages: pkgs, Out: out, Signer: demo})
+	var probs problem.List
+	if !errors.As(err, &probs) {
+		t.Fatalf("err = %v, want the problems of the changed folders", err)
+	}
+	named := filepath.Join(filepath.Dir(renamed), "spec.json") // names the old name
+	for _, file := range []string{add, sub, removed, named} {
+		found := false
+		for _, p := range probs {
+			found = found || p.File == file && p.Severity == problem.Error
+		}
+		if !found {
+			t.Errorf("no error for %s in:\n%v", file, probs)
+		}
+	}
+}
+
+// TestSettledFolder: a folder's state is trusted only when its times are
+// a second older than the scan, so a change within the same clock tick
+// cannot leave them as recorded.
+func TestSettledFolder(t *testing.T) {
+	started := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		mtime, ctime float64 // seconds before the scan
+		want         bool
+	}{{2, 2, true}, {1.5, 1.01, true}, {2, 0.5, false}, {0.5, 2, false}, {0, 0, false}, {-5, 2, false}} {
+		st := builder.FolderState(started.Add(-time.Duration(tc.mtime*float64(time.Second))), started.Add(-time.Duration(tc.ctime*float64(time.Second))))
+		if got := builder.Settled(st, started); got != tc.want {
+			t.Errorf("mtime %gs, ctime %gs before the scan: settled = %v, want %v", tc.mtime, tc.ctime, got, tc.want)
+		}
+	}
+}

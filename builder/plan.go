@@ -107,8 +107,8 @@ func (b *build) decide(ctx context.Context) error {
 		return err
 	}
 	b.siteKey, b.siteFiles, b.topStates = b.prev.SiteKey, b.prev.Site, b.prev.Top
-	for _, v := range b.tree.Versions {
-		if !v.known {
+	for i, v := range b.tree.Versions {
+		if !v.known || v.source != b.plans[i].prev.Source {
 			b.recordsAsBefore()
 			return b.keepTree() // some input states to refresh
 		}

@@ -57,6 +57,9 @@ type Version struct {
 	Resources []string    // every other file, sorted
 	Size      int64       // bytes of all its files
 	states    []fileState // each file as the scan stated it, in name order
+	// source is the folder's own state when the scan listed it, if it is
+	// settled (settledFolder); zero if not.
+	source fileState
 	// known: the folder's files are all as the previous build recorded
 	// them, so the scan read none of them; Spec is loaded later (build.specs).
 	known    bool
@@ -114,7 +117,7 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, prev *cache) (*T
 		return nil, &ConfigError{dir, err}
 	}
 	defer top.Close()
-	s := scanner{root: root, top: top, dir: dir, cfg: cfg, now: now, probs: &t.Problems, prev: prev.checked(), key: scanKey(cfg)}
+	s := scanner{root: root, top: top, dir: dir, cfg: cfg, now: now, started: time.Now(), probs: &t.Problems, prev: prev.checked(), key: scanKey(cfg)}
 	names := s.folders(top, dir, "only package folders may sit in the packages directory")
 	clash := s.caseCollisions(dir, names)
 	// Each package folder is read on its own, into its own slots.
@@ -157,14 +160,17 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, prev *cache) (*T
 }
 
 type scanner struct {
-	root  *os.Root
-	top   *dirHandle // the root folder, whose subfolders are opened relative to it
-	dir   string
-	cfg   *Config
-	now   time.Time
-	probs *problem.List
-	prev  *cache // the previous build's record, when its rules are these; read-only
-	key   string // scanKey of the configuration
+	root *os.Root
+	top  *dirHandle // the root folder, whose subfolders are opened relative to it
+	dir  string
+	cfg  *Config
+	now  time.Time
+	// started is when the scan began, by the clock file times come from
+	// (now may be set otherwise, for a reproducible build).
+	started time.Time
+	probs   *problem.List
+	prev    *cache // the previous build's record, when its rules are these; read-only
+	key     string // scanKey of the configuration
 }
 
 // entries lists the folder d, reporting symlinks and anything that is
@@ -305,12 +311,18 @@ func (s *scanner) pkg(name string) []*Version {
 func (s *scanner) version(pkg *dirHandle, name, dir string, ver schema.Version, shown string) *Version {
 	rel := path.Join(name, ver.String())
 	v := &Version{Name: name, Version: ver, Dir: shown, rel: rel}
+	if s.unlisted(pkg, dir, v) {
+		return v
+	}
 	d, err := pkg.openDir(dir)
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil
 	}
 	defer d.Close()
+	if st, err := d.folderState(); err == nil && settled(st, s.started) {
+		v.source = st // stated before listing: a change in between is seen next time
+	}
 	names, err := d.names()
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
@@ -375,10 +387,7 @@ func (s *scanner) specChecked(rel string, sum digest) bool {
 // build recorded them, under the same scan key, for what it was: its files
 // sorted by name alone, its recorded warnings replayed, nothing read.
 func (s *scanner) knownVersion(v *Version, files []string) bool {
-	if s.prev == nil || s.prev.ScanKey != s.key {
-		return false
-	}
-	cv := s.prev.Versions[v.rel]
+	cv := s.record(v.rel)
 	if cv == nil || len(cv.Inputs) != len(files) {
 		return false
 	}
@@ -387,6 +396,65 @@ func (s *scanner) knownVersion(v *Version, files []string) bool {
 			return false
 		}
 	}
+	s.asRecorded(v, cv, files)
+	return true
+}
+
+// record is what the previous build recorded of the version folder rel,
+// when it scanned under the same rules; else nil.
+func (s *scanner) record(rel string) *cachedVersion {
+	if s.prev == nil || s.prev.ScanKey != s.key {
+		return nil
+	}
+	return s.prev.Versions[rel]
+}
+
+// unlisted is knownVersion for a version folder whose own state is as the
+// previous build recorded it: no file was added, removed or renamed in it
+// since, so it holds the recorded files and needs no listing, only a stat
+// of each. The folder dir is stated relative to its package folder pkg.
+// It reports false, having recorded nothing, when the folder must be
+// listed and read.
+func (s *scanner) unlisted(pkg *dirHandle, dir string, v *Version) bool {
+	cv := s.record(v.rel)
+	if cv == nil || cv.Source.Inode == 0 {
+		return false
+	}
+	st, err := pkg.stat(dir)
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || !statState(".", &st).sameFile(cv.Source) {
+		return false
+	}
+	files := make([]string, len(cv.Inputs))
+	var size int64
+	for i, in := range cv.Inputs {
+		st, err := pkg.statIn(dir, in.Name)
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink > 1 || st.Size > MaxFileSize ||
+			!statState(in.Name, &st).sameFile(in) {
+			return false
+		}
+		files[i], size = in.Name, size+st.Size
+	}
+	if size > MaxVersionSize || len(files) > archive.MaxFiles {
+		return false // the listing reports it
+	}
+	v.Size, v.source = size, cv.Source
+	s.asRecorded(v, cv, files)
+	return true
+}
+
+// settled reports whether a folder's state, taken by a scan that started
+// at started, can tell a later change from it: its times are a second
+// older than the scan, where file times (coarse, of the kernel's clock
+// tick) of any later change must differ. A folder changed in the very
+// tick the scan saw it could otherwise keep its recorded times.
+func settled(st fileState, started time.Time) bool {
+	limit := started.Add(-time.Second).UnixNano()
+	return st.MTime < limit && st.CTime < limit
+}
+
+// asRecorded takes v, holding files, as the previous build recorded it
+// (cv): its files sorted by name alone, its recorded warnings replayed.
+func (s *scanner) asRecorded(v *Version, cv *cachedVersion, files []string) {
 	for _, f := range files {
 		switch {
 		case f == SpecFile:
@@ -404,7 +472,6 @@ func (s *scanner) knownVersion(v *Version, files []string) bool {
 		w.File = filepath.Join(v.Dir, w.File)
 		*s.probs = append(*s.probs, w)
 	}
-	return true
 }
 
 // relativeTo returns the warnings among probs, their files made relative to dir.
@@ -622,7 +689,7 @@ func (s *scanner) checkFile(st *unix.Stat_t, name string, v *Version) bool {
 		return false
 	}
 	v.Size += st.Size
-	v.states = append(v.states, fileState{Name: name, Size: st.Size, MTime: st.Mtim.Nano(), CTime: st.Ctim.Nano(), Inode: st.Ino})
+	v.states = append(v.states, statState(name, st))
 	return true
 }
 

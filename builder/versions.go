@@ -161,14 +161,14 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 	}
 	slices.SortFunc(w.outputs, func(a, b fileState) int { return strings.Compare(a.Name, b.Name) })
 	w.outputs = slices.Clone(w.outputs) // kept for every version: not the writer's doubled capacity
-	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Folder: w.folder, Warnings: v.warnings}, false, nil
+	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Folder: w.folder, Source: v.source, Warnings: v.warnings}, false, nil
 }
 
 // record is the record of a version kept from an earlier tree with these
 // outputs; a version the scan took as known keeps the catalog entry
 // recorded with it.
 func (b *build) record(v *Version, p versionPlan, outputs []fileState, folder fileState) *cachedVersion {
-	rec := &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: outputs, Folder: folder, Warnings: v.warnings}
+	rec := &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: outputs, Folder: folder, Source: v.source, Warnings: v.warnings}
 	if v.Spec == nil {
 		rec.entry = p.prev.entry
 	}
