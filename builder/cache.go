@@ -13,12 +13,14 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"syscall"
 
 	"github.com/market-dev/market/schema"
 	"github.com/market-dev/market/schema/catalog"
 	"github.com/market-dev/market/schema/problem"
+	"golang.org/x/sync/errgroup"
 )
 
 // CacheFile is where a tree remembers how each version folder was built, so
@@ -75,7 +77,7 @@ type cacheBody struct {
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 10
+const cacheLayout = 11
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -174,14 +176,13 @@ func loadCache(out string) (*cache, string) {
 	if err != nil || info.Size() < cacheTrailer {
 		return nil, damaged
 	}
-	h, ents := sha256.New(), sha256.New()
+	h := sha256.New()
 	size := info.Size() - cacheTrailer
 	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<16)
 	c, why := readCache(r, size, h)
-	io.Copy(ents, r) // the entries: checked now, kept only when needed
+	// The entries are checked against their digest when they are read.
 	want := make([]byte, cacheTrailer)
-	if _, err := f.ReadAt(want, size); err != nil || string(want[:cacheTrailer-1]) != hex.EncodeToString(h.Sum(nil)) ||
-		c != nil && digest(ents.Sum(nil)) != c.ents.sum {
+	if _, err := f.ReadAt(want, size); err != nil || string(want[:cacheTrailer-1]) != hex.EncodeToString(h.Sum(nil)) {
 		return nil, damaged
 	}
 	if c != nil {
@@ -226,47 +227,69 @@ func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
 	if d.err != nil || len(d.data) != 0 || n > lens[1] || c.ents.at != prefix || c.ents.len != size-prefix {
 		return nil, broken
 	}
-	// Each record is read behind its length, into one buffer: the records
-	// are never all in memory as bytes beside their decoded form.
-	d = &decoder{} // names are numbered per part
-	var buf []byte
-	left := lens[1]
-	c.Versions = make(map[string]*cachedVersion, int(n))
-	c.order = make([]string, 0, int(n))
-	for range n {
-		size, err := binary.ReadUvarint(r)
-		sizeBytes := binary.AppendUvarint(nil, size)
-		if err != nil || uint64(len(sizeBytes))+size > left {
-			return nil, broken
-		}
-		left -= uint64(len(sizeBytes)) + size
-		buf = slices.Grow(buf[:0], int(size))[:size]
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, broken
-		}
-		h.Write(sizeBytes)
-		h.Write(buf)
-		d.data = buf
-		rel := d.string()
-		key := d.digest()
-		v := &cachedVersion{Key: key.String(), Inputs: d.states(), Outputs: d.states()}
-		if folder := d.states(); len(folder) == 1 {
-			v.Folder = folder[0]
-		}
-		if source := d.states(); len(source) == 1 {
-			v.Source = source[0]
-		}
-		v.Warnings = d.problems()
-		if d.err != nil || len(d.data) != 0 {
-			return nil, broken
-		}
-		c.Versions[rel] = v
-		c.order = append(c.order, rel)
-	}
-	if left != 0 {
+	var ok bool
+	if c.Versions, c.order, ok = readRecords(r, n, lens[1], h); !ok {
 		return nil, broken
 	}
 	return &c, ""
+}
+
+// recordChunk is how many records number their file names afresh (see
+// encoder.name): the records are decoded a chunk at a time, the chunks on
+// every core at once, while the next are read.
+const recordChunk = 1024
+
+// readRecords reads n records, length bytes in all, from r, hashing them
+// into h as they are read. It reports false if they do not decode.
+func readRecords(r *bufio.Reader, n, length uint64, h io.Writer) (map[string]*cachedVersion, []string, bool) {
+	type chunk struct {
+		rels []string
+		vs   []*cachedVersion
+		ok   bool
+	}
+	chunks := make([]chunk, (n+recordChunk-1)/recordChunk)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	left := length
+	for i := range chunks {
+		count := min(recordChunk, n-uint64(i)*recordChunk)
+		var data []byte // the chunk's records, each behind its length
+		for range count {
+			size, err := binary.ReadUvarint(r)
+			at := len(data)
+			data = binary.AppendUvarint(data, size)
+			if err != nil || uint64(len(data)-at)+size > left {
+				g.Wait()
+				return nil, nil, false
+			}
+			left -= uint64(len(data)-at) + size
+			at = len(data)
+			data = slices.Grow(data, int(size))[:at+int(size)]
+			if _, err := io.ReadFull(r, data[at:]); err != nil {
+				g.Wait()
+				return nil, nil, false
+			}
+		}
+		h.Write(data)
+		g.Go(func() error {
+			c := &chunks[i]
+			c.rels, c.vs, c.ok = decodeRecords(data, int(count))
+			return nil
+		})
+	}
+	g.Wait()
+	versions := make(map[string]*cachedVersion, int(n))
+	order := make([]string, 0, int(n))
+	for _, c := range chunks {
+		if !c.ok {
+			return nil, nil, false
+		}
+		for j, rel := range c.rels {
+			versions[rel] = c.vs[j]
+		}
+		order = append(order, c.rels...)
+	}
+	return versions, order, left == 0
 }
 
 // entries loads every recorded version's catalog entry (cachedVersion.entry)
@@ -385,13 +408,16 @@ func (c *cache) write(dir string) error {
 // records encodes the records of rels with e, handing each, behind its
 // length, to out.
 func (c *cache) records(rels []string, e *encoder, out func([]byte) error) error {
-	for _, rel := range rels {
+	for i, rel := range rels {
+		if i%recordChunk == 0 {
+			e.names = nil // each chunk numbers its names afresh
+		}
 		v := c.Versions[rel]
 		key, err := hex.DecodeString(v.Key)
 		if err != nil || len(key) != sha256.Size {
 			return fmt.Errorf("cache: %s: key %q is not a SHA-256", rel, v.Key)
 		}
-		e.buf = e.buf[:0] // names are numbered across records
+		e.buf = e.buf[:0] // names are numbered across a chunk's records
 		e.string(rel)
 		e.digest(digest(key))
 		e.states(v.Inputs)

@@ -3,6 +3,7 @@ package builder
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -78,8 +79,51 @@ func TestCacheRoundTrip(t *testing.T) {
 	if err := again.entries(); err == nil {
 		t.Error("entries changed after the record was loaded were taken")
 	}
-	if c, why := loadCache(dir); c != nil || !strings.Contains(why, "checksum") { // checked whole when loaded
+	later, why := loadCache(dir) // the entries are checked when read, not before
+	if later == nil {
+		t.Fatalf("a record with changed entries not loaded (%q)", why)
+	}
+	if err := later.entries(); err == nil {
+		t.Error("changed entries were taken")
+	}
+	i = strings.Index(string(data), "b/2.0.0")
+	data[i+2] = '3'
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, why := loadCache(dir); c != nil || !strings.Contains(why, "checksum") { // the records are checked whole when loaded
 		t.Errorf("a changed record loaded (%q)", why)
+	}
+}
+
+// TestCacheChunks writes more records than one chunk holds, each chunk
+// numbering its names afresh, and reads them all back.
+func TestCacheChunks(t *testing.T) {
+	dir := t.TempDir()
+	c := &cache{cacheBody: cacheBody{Versions: map[string]*cachedVersion{}}}
+	for i := range 2*recordChunk + 3 {
+		rel := fmt.Sprintf("p%05d/1.0.0", i)
+		c.Versions[rel] = &cachedVersion{Key: strings.Repeat("ab", 32),
+			Inputs:  []fileState{{Name: "spec.json", Size: int64(i), Inode: 1}, {Name: fmt.Sprintf("p%05d.jar", i), Inode: 2}},
+			Outputs: []fileState{{Name: "spec.json", Inode: 3}}, Folder: fileState{Name: ".", Inode: 4}, entry: []byte(rel)}
+	}
+	if err := c.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, why := loadCache(dir)
+	if got == nil {
+		t.Fatalf("not loaded: %s", why)
+	}
+	if err := got.entries(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Versions) != len(c.Versions) || !slices.IsSorted(got.order) {
+		t.Fatalf("read back %d records in order %v..., wrote %d", len(got.Versions), got.order[:3], len(c.Versions))
+	}
+	for rel, want := range c.Versions {
+		if g := got.Versions[rel]; !reflect.DeepEqual(g, want) {
+			t.Fatalf("%s: read back %+v, wrote %+v", rel, g, want)
+		}
 	}
 }
 

@@ -85,6 +85,7 @@ type decoder struct {
 	data  []byte
 	names []string
 	err   error
+	slab  []fileState // the states decoded so far, where the next are allocated
 }
 
 var errCacheBody = errors.New("the cache body does not decode")
@@ -173,11 +174,49 @@ func (d *decoder) states() []fileState {
 	if n == 0 {
 		return nil
 	}
-	out := make([]fileState, n)
+	if cap(d.slab)-len(d.slab) < n { // one allocation for many records' states
+		d.slab = make([]fileState, 0, max(n, 4096))
+	}
+	at := len(d.slab)
+	d.slab = d.slab[:at+n]
+	out := d.slab[at : at+n : at+n]
 	for i := range out {
-		out[i] = fileState{Name: d.name(), Size: d.int(), MTime: d.int(), CTime: d.int(), Inode: d.uint(), SHA256: d.digest()}
+		out[i] = d.state()
 	}
 	return out
+}
+
+func (d *decoder) state() fileState {
+	return fileState{Name: d.name(), Size: d.int(), MTime: d.int(), CTime: d.int(), Inode: d.uint(), SHA256: d.digest()}
+}
+
+// one reads a list of one state, as states wrote it.
+func (d *decoder) one() fileState {
+	if d.count() != 1 {
+		d.fail()
+		return fileState{}
+	}
+	return d.state()
+}
+
+// decodeRecords decodes count records from data, each behind its length,
+// as cache.records wrote them: one chunk, its names numbered afresh.
+func decodeRecords(data []byte, count int) ([]string, []*cachedVersion, bool) {
+	d := &decoder{data: data}
+	rels := make([]string, count)
+	vs := make([]*cachedVersion, count)
+	for i := range count {
+		size := d.count()
+		end := len(d.data) - size
+		rels[i] = d.string()
+		v := &cachedVersion{Key: d.digest().String(), Inputs: d.states(), Outputs: d.states(), Folder: d.one(), Source: d.one()}
+		v.Warnings = d.problems()
+		if d.err != nil || len(d.data) != end {
+			return nil, nil, false
+		}
+		vs[i] = v
+	}
+	return rels, vs, len(d.data) == 0
 }
 
 func (d *decoder) problems() []problem.Problem {

@@ -179,9 +179,18 @@ func TestInvalidation(t *testing.T) {
 		{"tampered cache", func(t *testing.T, repo, out string) {
 			p := filepath.Join(out, catalog.TreeMarker, builder.CacheFile)
 			data, _ := os.ReadFile(p)
-			data[len(data)-len(data)/4] ^= 1 // a bit of the body
+			data[strings.Index(string(data), "datapack-demo-cities/1.0.0")] ^= 1 // a bit of a record
 			os.WriteFile(p, data, 0o644)
 		}, demo, nil, "checksum does not match"},
+		{"tampered cache entries", func(t *testing.T, repo, out string) {
+			p := filepath.Join(out, catalog.TreeMarker, builder.CacheFile)
+			data, _ := os.ReadFile(p)
+			data[strings.LastIndex(string(data), `"label"`)+2] ^= 1 // a bit of the last entry, read only when the catalogs are written
+			os.WriteFile(p, data, 0o644)
+			cfg := filepath.Join(repo, "packages", "hydrator-plugin-demo-transform", "1.1.0", "demo-transform-1.1.0.json")
+			spec, _ := os.ReadFile(cfg)
+			os.WriteFile(cfg, append(spec, '\n'), 0o644)
+		}, demo, []string{"hydrator-plugin-demo-transform@1.1.0"}, "the specs are read instead"},
 		{"truncated cache", func(t *testing.T, repo, out string) {
 			p := filepath.Join(out, catalog.TreeMarker, builder.CacheFile)
 			data, _ := os.ReadFile(p)
