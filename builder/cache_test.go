@@ -105,7 +105,7 @@ func TestCacheChunks(t *testing.T) {
 		rel := fmt.Sprintf("p%05d/1.0.0", i)
 		c.Versions[rel] = &cachedVersion{Key: strings.Repeat("ab", 32),
 			Inputs:  []fileState{{Name: "spec.json", Size: int64(i), Inode: 1}, {Name: fmt.Sprintf("p%05d.jar", i), Inode: 2}},
-			Outputs: []fileState{{Name: "spec.json", Inode: 3}}, Folder: fileState{Name: ".", Inode: 4}, entry: []byte(rel)}
+			Outputs: []fileState{{Name: "spec.json", Inode: 3}}, Folder: fileState{Name: ".", Inode: 4}, entry: []byte(rel), fields: []byte{byte(i)}}
 	}
 	if err := c.write(dir); err != nil {
 		t.Fatal(err)
@@ -162,4 +162,50 @@ func FuzzLoadCache(f *testing.F) {
 			c.entries() // reading the entries may fail, never panic
 		}
 	})
+}
+
+// TestEntryFields round-trips a catalog entry with every field set through
+// encodeEntry: a field added to catalog.Entry and not to the encoding
+// fails here, instead of going missing from rebuilt catalogs and pages.
+func TestEntryFields(t *testing.T) {
+	var full catalog.Entry
+	v := reflect.ValueOf(&full).Elem()
+	for i := range v.NumField() {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(name + " ✓")
+		case reflect.Int64:
+			f.SetInt(-1234567890123)
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]string{"a", name}))
+		case reflect.Pointer:
+			if name == "SemVer" {
+				continue // from the folder name
+			}
+			p := reflect.New(f.Type().Elem())
+			for j := range p.Elem().NumField() {
+				p.Elem().Field(j).SetString(name + " " + p.Elem().Type().Field(j).Name)
+			}
+			f.Set(p)
+		case reflect.Map:
+			continue // the files: from the record's outputs
+		default:
+			t.Fatalf("field %s (%s): give it a value here and encode it in encodeEntry", name, f.Kind())
+		}
+	}
+	for _, want := range []catalog.Entry{full, {Name: "n", Version: "1.0.0"}, {Categories: []string{}, Beta: true}} {
+		var got catalog.Entry
+		if err := decodeEntry(encodeEntry(want), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("read back\n%+v\nwrote\n%+v", got, want)
+		}
+	}
+	if err := decodeEntry(encodeEntry(full)[:20], new(catalog.Entry)); err == nil {
+		t.Error("a truncated entry decoded")
+	}
 }

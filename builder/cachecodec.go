@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/market-dev/market/schema/catalog"
 	"github.com/market-dev/market/schema/problem"
 )
 
@@ -139,6 +140,17 @@ func (d *decoder) string() string {
 	return s
 }
 
+// bytes reads a length and as many bytes, kept in place; nil if none.
+func (d *decoder) bytes() []byte {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	b := d.data[:n:n]
+	d.data = d.data[n:]
+	return b
+}
+
 func (d *decoder) name() string {
 	n := d.uint()
 	switch {
@@ -229,4 +241,58 @@ func (d *decoder) problems() []problem.Problem {
 		out[i] = problem.Problem{File: d.string(), Pointer: d.string(), Severity: problem.Severity(d.string()), Message: d.string()}
 	}
 	return out
+}
+
+// encodeEntry encodes a catalog entry's fields but its files and SemVer,
+// which the build takes from its records and the folder name.
+func encodeEntry(e catalog.Entry) []byte {
+	var enc encoder
+	for _, s := range []string{e.Name, e.Version, e.Description, e.Label, e.Author, e.Org, e.CDAPVersion, e.License, e.PaidLink, e.Deprecated} {
+		enc.string(s)
+	}
+	enc.int(e.Created)
+	enc.uint(flags(e.Beta, e.Paid, e.LicenseInfo != nil, e.Categories != nil))
+	if e.LicenseInfo != nil {
+		enc.string(e.LicenseInfo.Name)
+		enc.string(e.LicenseInfo.URL)
+	}
+	enc.uint(uint64(len(e.Categories)))
+	for _, c := range e.Categories {
+		enc.string(c)
+	}
+	return enc.buf
+}
+
+func flags(bits ...bool) uint64 {
+	var x uint64
+	for i, b := range bits {
+		if b {
+			x |= 1 << i
+		}
+	}
+	return x
+}
+
+// decodeEntry decodes what encodeEntry wrote into e.
+func decodeEntry(data []byte, e *catalog.Entry) error {
+	d := &decoder{data: data}
+	for _, s := range []*string{&e.Name, &e.Version, &e.Description, &e.Label, &e.Author, &e.Org, &e.CDAPVersion, &e.License, &e.PaidLink, &e.Deprecated} {
+		*s = d.string()
+	}
+	e.Created = d.int()
+	f := d.uint()
+	e.Beta, e.Paid = f&1 != 0, f&2 != 0
+	if f&4 != 0 {
+		e.LicenseInfo = &catalog.LicenseInfo{Name: d.string(), URL: d.string()}
+	}
+	if n := d.count(); f&8 != 0 {
+		e.Categories = make([]string, n)
+		for i := range e.Categories {
+			e.Categories[i] = d.string()
+		}
+	}
+	if d.err != nil || len(d.data) != 0 {
+		return errCacheBody
+	}
+	return nil
 }

@@ -151,7 +151,7 @@ func (b *build) keepTree() error {
 	b.loadEntries()
 	for i, rec := range b.records { // made before the entries were loaded
 		if p := b.plans[i]; rec.entry == nil && p.prev != nil && p.prev.Key == rec.Key {
-			rec.entry = p.prev.entry
+			rec.entry, rec.fields = p.prev.entry, p.prev.fields
 		}
 	}
 	b.unchanged, b.reused = true, len(b.tree.Versions)

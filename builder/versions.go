@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -103,10 +102,10 @@ func (b *build) entry(v *Version, rec *cachedVersion) (catalog.Entry, error) {
 	if v.Spec != nil {
 		e = catalog.NewEntry(v.Name, v.Version, v.Spec, rec.files())
 		data, err := catalog.EncodeElement(e)
-		rec.entry = data
+		rec.entry, rec.fields = data, encodeEntry(e)
 		return e, err
 	}
-	if err := json.Unmarshal(rec.entry, &e); err != nil {
+	if err := decodeEntry(rec.fields, &e); err != nil {
 		return e, fmt.Errorf("the build record's catalog entry: %w", err)
 	}
 	if e.Name != v.Name || e.Version != v.Version.String() {
@@ -170,7 +169,7 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 func (b *build) record(v *Version, p versionPlan, outputs []fileState, folder fileState) *cachedVersion {
 	rec := &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: outputs, Folder: folder, Source: v.source, Warnings: v.warnings}
 	if v.Spec == nil {
-		rec.entry = p.prev.entry
+		rec.entry, rec.fields = p.prev.entry, p.prev.fields
 	}
 	return rec
 }
