@@ -244,6 +244,7 @@ type build struct {
 	pages         map[string]bool    // site: the pages, by path in the tree
 	siteKey       string             // site
 	siteFiles     []fileState        // site
+	pageKeys      map[string]string  // site: the digests its pages but the package pages are rendered from
 }
 
 // close undoes what a failed build left: its temporary tree and its lock.
@@ -331,7 +332,7 @@ func (b *build) writeCache(context.Context) error {
 // nextCache is the record of this build's tree.
 func (b *build) nextCache() *cache {
 	next := &cache{cacheBody: cacheBody{Versions: make(map[string]*cachedVersion, len(b.records)),
-		SiteKey: b.siteKey, Site: b.siteFiles, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey, Top: b.topStates,
+		SiteKey: b.siteKey, Site: b.siteFiles, PageKeys: b.pageKeys, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey, Top: b.topStates,
 		SiteWideKey: b.siteWideKey(), KeyBase: b.keyBase()}}
 	for i, v := range b.tree.Versions {
 		next.Versions[v.rel] = b.records[i]

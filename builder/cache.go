@@ -58,6 +58,10 @@ type cacheBody struct {
 	// (build.siteKey); Site are its files as written, by path in the tree.
 	SiteKey string
 	Site    []fileState
+	// PageKeys are the digests the site's pages but the package pages were
+	// rendered from (site.Data.PageKey), by path in the tree: a page whose
+	// digest is as recorded is kept from the spare, not rendered.
+	PageKeys map[string]string
 	// ScanKey digests what the scan's verdict on a version folder depends
 	// on besides its files (build.scanKey): while it holds, a folder whose
 	// files are all as recorded is not read again, its warnings replayed.
@@ -77,7 +81,7 @@ type cacheBody struct {
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 12
+const cacheLayout = 13
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -232,6 +236,7 @@ func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
 	d := &decoder{data: meta}
 	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey, c.KeyBase = d.string(), d.string(), d.string(), d.string(), d.string()
 	c.Site, c.Top = d.states(), d.states()
+	c.PageKeys = d.pageKeys()
 	n := d.uint()
 	c.ents = section{int64(d.fixed()), int64(d.fixed()), d.digest()}
 	if d.err != nil || len(d.data) != 0 || n > lens[1] || c.ents.at != prefix || c.ents.len != size-prefix {
@@ -371,6 +376,7 @@ func (c *cache) write(dir string) error {
 	meta.string(m.KeyBase)
 	meta.states(m.Site)
 	meta.states(m.Top)
+	meta.pageKeys(m.PageKeys)
 	meta.uint(uint64(len(rels)))
 	// Where the entries lie ends the meta, in fixed width: the offset
 	// depends on the meta's length.

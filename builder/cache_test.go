@@ -29,7 +29,7 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 	key := strings.Repeat("ab", 32)
 	c := &cache{cacheBody: cacheBody{SiteKey: "site", ScanKey: "scan", TreeKey: "tree", SiteWideKey: "wide",
-		Site: []fileState{st("index.html", 0)}, Top: []fileState{st("v2/packages.json", 1), st("spec.json", 0)},
+		Site: []fileState{st("index.html", 0)}, PageKeys: map[string]string{"index.html": "k1", "categories/a/index.html": "k2"}, Top: []fileState{st("v2/packages.json", 1), st("spec.json", 0)},
 		Versions: map[string]*cachedVersion{
 			"a/1.0.0": {Key: key, Inputs: []fileState{st("spec.json", 2)}, Outputs: []fileState{st("spec.json", 2), st("spec.json.asc", 0)},
 				Warnings: []problem.Problem{{File: "spec.json", Pointer: "/x", Severity: problem.Warning, Message: "hm"}}, entry: []byte(`{"label":"A"}`)},
@@ -57,7 +57,8 @@ func TestCacheRoundTrip(t *testing.T) {
 			t.Errorf("%s: read back %+v, wrote %+v", rel, g, want)
 		}
 	}
-	if !reflect.DeepEqual(got.cacheBody.Site, c.Site) || !reflect.DeepEqual(got.Top, c.Top) || got.TreeKey != "tree" || got.SiteWideKey != "wide" {
+	if !reflect.DeepEqual(got.cacheBody.Site, c.Site) || !reflect.DeepEqual(got.Top, c.Top) || got.TreeKey != "tree" || got.SiteWideKey != "wide" ||
+		!reflect.DeepEqual(got.PageKeys, c.PageKeys) {
 		t.Errorf("meta read back %+v", got.cacheBody)
 	}
 	if f := got.Versions["a/1.0.0"].files(); len(f) != 1 || f["spec.json"].Size != 9 {

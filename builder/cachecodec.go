@@ -3,7 +3,9 @@ package builder
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/market-dev/market/schema/catalog"
 	"github.com/market-dev/market/schema/problem"
@@ -67,6 +69,15 @@ func (e *encoder) states(states []fileState) {
 		e.int(s.CTime)
 		e.uint(s.Inode)
 		e.digest(s.SHA256)
+	}
+}
+
+// pageKeys writes the site's page keys, sorted by page.
+func (e *encoder) pageKeys(keys map[string]string) {
+	e.uint(uint64(len(keys)))
+	for _, name := range slices.Sorted(maps.Keys(keys)) {
+		e.string(name)
+		e.string(keys[name])
 	}
 }
 
@@ -229,6 +240,19 @@ func decodeRecords(data []byte, count int) ([]string, []*cachedVersion, bool) {
 		vs[i] = v
 	}
 	return rels, vs, len(d.data) == 0
+}
+
+func (d *decoder) pageKeys() map[string]string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	keys := make(map[string]string, n)
+	for range n {
+		name := d.string()
+		keys[name] = d.string()
+	}
+	return keys
 }
 
 func (d *decoder) problems() []problem.Problem {

@@ -20,7 +20,7 @@ import (
 // with the same bytes stays as it is) and records its pages.
 func (b *build) writeSite(context.Context) error {
 	b.siteKey = b.computeSiteKey()
-	b.pages = map[string]bool{}
+	b.pages, b.pageKeys = map[string]bool{}, map[string]string{}
 	d := b.siteData()
 	d.Unchanged = b.keptPages()
 	err := site.Render(func(name string, data []byte) error {
@@ -103,6 +103,26 @@ func (b *build) keptPages() func(string) bool {
 	}
 }
 
+// pageKey records the digest a page of the whole site (not a package's)
+// is rendered from, and reports whether the recycled spare has that page
+// as rendered from the same digest, as written: it is kept.
+func (b *build) pageKey(name, key string) bool {
+	rel, err := b.pagePath(name)
+	if err != nil {
+		return false // the page is rendered, and refused when written
+	}
+	b.pageKeys[rel] = key
+	if b.spare == nil || b.spare.PageKeys[rel] != key {
+		return false
+	}
+	i := slices.IndexFunc(b.spare.Site, func(f fileState) bool { return f.Name == rel })
+	if i < 0 || !intact(b.dir, &cachedVersion{Outputs: b.spare.Site[i : i+1]}) {
+		return false
+	}
+	b.pages[rel] = true
+	return true
+}
+
 // computeSiteKey digests everything the site is rendered from: what every
 // page shows (siteWideKey), the catalogs and every spec.
 func (b *build) computeSiteKey() string {
@@ -176,7 +196,7 @@ func (b *build) siteData() site.Data {
 	d := site.Data{
 		Title: cmp.Or(cfg.Title, DefaultTitle), BaseURL: cfg.BaseURL, API: cfg.API,
 		Product: cfg.Product.Name, Categories: b.cats, Entries: b.entries,
-		LoadSpec: b.siteSpec, Files: b.versionFiles,
+		LoadSpec: b.siteSpec, Files: b.versionFiles, PageKey: b.pageKey,
 	}
 	for _, pv := range cfg.ProductVersions {
 		d.ProductVersions = append(d.ProductVersions, pv.String())

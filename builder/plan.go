@@ -106,7 +106,7 @@ func (b *build) decide(ctx context.Context) error {
 	if same, err := b.sameVersions(ctx); err != nil || !same {
 		return err
 	}
-	b.siteKey, b.siteFiles, b.topStates = b.prev.SiteKey, b.prev.Site, b.prev.Top
+	b.siteKey, b.siteFiles, b.pageKeys, b.topStates = b.prev.SiteKey, b.prev.Site, b.prev.PageKeys, b.prev.Top
 	for i, v := range b.tree.Versions {
 		if !v.known || v.source != b.plans[i].prev.Source {
 			b.recordsAsBefore()
@@ -245,8 +245,9 @@ func (b *build) sameSite(want map[string]bool) (bool, error) {
 		for _, f := range b.prev.Site {
 			b.pages[f.Name] = true
 		}
-		b.siteFiles = b.prev.Site
+		b.siteFiles, b.pageKeys = b.prev.Site, b.prev.PageKeys
 	} else {
+		b.pageKeys = map[string]string{}
 		err := site.Render(func(name string, data []byte) error {
 			rel, err := b.pagePath(name)
 			if err != nil {

@@ -521,3 +521,64 @@ func TestLoadSpec(t *testing.T) {
 		t.Errorf("a spec that cannot be read: %v, want the render to fail with its error", err)
 	}
 }
+
+// TestPageKey: the index, category and 404 pages are keyed by what they
+// are rendered from. Across changes to the data, a page whose key stays
+// renders the same bytes, and one whose bytes change gets another key; a
+// page the caller has by its key is neither rendered nor written.
+func TestPageKey(t *testing.T) {
+	keyed := func(d site.Data, has map[string]string) (map[string]string, map[string][]byte) {
+		keys := map[string]string{}
+		d.PageKey = func(name, key string) bool {
+			keys[name] = key
+			return has[name] == key
+		}
+		return keys, render(t, d)
+	}
+	base := small()
+	keys, files := keyed(base, nil)
+	if plain := render(t, small()); !maps.EqualFunc(files, plain, bytes.Equal) {
+		t.Fatal("asking for page keys changed what was rendered")
+	}
+	for _, name := range []string{"index.html", "categories/tools/index.html", "404.html"} {
+		if keys[name] == "" {
+			t.Errorf("no key for %s (keys: %v)", name, keys)
+		}
+	}
+	changes := map[string]func(d *site.Data){
+		"label":            func(d *site.Data) { d.Entries[1].Label = "Alpha One" },
+		"description":      func(d *site.Data) { d.Entries[2].Description = "Another." },
+		"category":         func(d *site.Data) { d.Entries[2].Categories = []string{"other"} },
+		"deprecation":      func(d *site.Data) { d.Entries[0].Deprecated = "" },
+		"product versions": func(d *site.Data) { d.ProductVersions = []string{"6.0.0"} },
+		"title":            func(d *site.Data) { d.Title = "Big" },
+		"key":              func(d *site.Data) { d.Fingerprint = strings.Repeat("AB", 20) },
+		"base URL":         func(d *site.Data) { d.BaseURL = "https://example.com/hub/" },
+		"icon":             func(d *site.Data) { delete(d.Entries[0].Files, "icon.png") },
+		"file size only": func(d *site.Data) {
+			d.Entries[1].Files["archive.zip"] = catalog.File{SHA256: strings.Repeat("cd", 32), Size: 9}
+		},
+	}
+	for what, change := range changes {
+		d := small()
+		change(&d)
+		got, pages := keyed(d, nil)
+		for name, key := range keys {
+			if key == got[name] && !bytes.Equal(pages[name], files[name]) {
+				t.Errorf("%s: %s renders other bytes under the same key", what, name)
+			}
+		}
+		if what == "label" && got["index.html"] == keys["index.html"] {
+			t.Error("a new label left the index's key as it was")
+		}
+	}
+	_, again := keyed(base, keys)
+	for name := range keys {
+		if _, written := again[name]; written {
+			t.Errorf("%s written, though the caller has it by its key", name)
+		}
+	}
+	if _, written := again["search-index.js"]; !written {
+		t.Error("search-index.js not written: only keyed pages may be left out")
+	}
+}
