@@ -118,7 +118,10 @@ func scanTree(dir string, cfg *Config, now time.Time, jobs int, prev *cache) (*T
 	}
 	defer top.Close()
 	s := scanner{root: root, top: top, dir: dir, cfg: cfg, now: now, started: time.Now(), probs: &t.Problems, prev: prev.checked(), key: scanKey(cfg)}
-	names := s.folders(top, dir, "only package folders may sit in the packages directory")
+	var names []string
+	for _, e := range s.folders(top, dir, "only package folders may sit in the packages directory") {
+		names = append(names, e.name)
+	}
 	clash := s.caseCollisions(dir, names)
 	// Each package folder is read on its own, into its own slots.
 	found := make([][]*Version, len(names))
@@ -176,14 +179,14 @@ type scanner struct {
 // entries lists the folder d, reporting symlinks and anything that is
 // neither a regular file nor a directory. Each entry is stated once,
 // relative to the folder.
-func (s *scanner) entries(d *dirHandle, shown string) []fs.DirEntry {
+func (s *scanner) entries(d *dirHandle, shown string) []listed {
 	names, err := d.names()
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil
 	}
 	slices.Sort(names)
-	var ok []fs.DirEntry
+	var ok []listed
 	for _, n := range names {
 		p := func() string { return filepath.Join(shown, n) } // joined only for a problem
 		st, err := d.stat(n)
@@ -198,7 +201,7 @@ func (s *scanner) entries(d *dirHandle, shown string) []fs.DirEntry {
 		case !utf8.ValidString(n):
 			s.probs.Add(p(), "", "name is not valid UTF-8")
 		default:
-			ok = append(ok, fs.FileInfoToDirEntry(statInfo{n, t}))
+			ok = append(ok, listed{n, st})
 		}
 	}
 	return ok
@@ -225,30 +228,26 @@ func fileType(mode uint32) fs.FileMode {
 	return fs.ModeIrregular
 }
 
-// statInfo is the little of an entry's state that listing needs.
-type statInfo struct {
+// listed is an entry of a listed folder, as stated relative to it.
+type listed struct {
 	name string
-	mode fs.FileMode
+	st   unix.Stat_t
 }
 
-func (i statInfo) Name() string       { return i.name }
-func (i statInfo) Size() int64        { return 0 }
-func (i statInfo) Mode() fs.FileMode  { return i.mode }
-func (i statInfo) ModTime() time.Time { return time.Time{} }
-func (i statInfo) IsDir() bool        { return i.mode.IsDir() }
-func (i statInfo) Sys() any           { return nil }
+func (e *listed) Name() string { return e.name }
+func (e *listed) IsDir() bool  { return e.st.Mode&unix.S_IFMT == unix.S_IFDIR }
 
 // folders returns the subfolders of d, reporting any file as stray.
-func (s *scanner) folders(d *dirHandle, shown, why string) []string {
-	var names []string
+func (s *scanner) folders(d *dirHandle, shown, why string) []listed {
+	var dirs []listed
 	for _, e := range s.entries(d, shown) {
 		if !e.IsDir() {
 			s.probs.Add(filepath.Join(shown, e.Name()), "", "stray file: %s", why)
 			continue
 		}
-		names = append(names, e.Name())
+		dirs = append(dirs, e)
 	}
-	return names
+	return dirs
 }
 
 // caseCollisions reports names in one folder that differ only in case (they
@@ -282,7 +281,8 @@ func (s *scanner) pkg(name string) []*Version {
 	if len(dirs) == 0 {
 		s.probs.Add(shown, "", "package folder has no version folders")
 	}
-	for _, vname := range dirs {
+	for _, dir := range dirs {
+		vname := dir.name
 		vshown := filepath.Join(shown, vname)
 		ver, err := schema.ParseVersion(vname)
 		if err != nil {
@@ -296,7 +296,7 @@ func (s *scanner) pkg(name string) []*Version {
 		}
 		seen[key] = vname
 		before := len(*s.probs)
-		if v := s.version(d, name, vname, ver, vshown); v != nil && (*s.probs)[before:].Errors() == 0 {
+		if v := s.version(d, name, &dir, ver, vshown); v != nil && (*s.probs)[before:].Errors() == 0 {
 			if !v.known {
 				v.warnings = relativeTo(v.Dir, (*s.probs)[before:])
 			}
@@ -308,13 +308,13 @@ func (s *scanner) pkg(name string) []*Version {
 
 // version scans the version folder dir of package name, inside the package
 // folder pkg.
-func (s *scanner) version(pkg *dirHandle, name, dir string, ver schema.Version, shown string) *Version {
+func (s *scanner) version(pkg *dirHandle, name string, dir *listed, ver schema.Version, shown string) *Version {
 	rel := path.Join(name, ver.String())
 	v := &Version{Name: name, Version: ver, Dir: shown, rel: rel}
 	if s.unlisted(pkg, dir, v) {
 		return v
 	}
-	d, err := pkg.openDir(dir)
+	d, err := pkg.openDir(dir.name)
 	if err != nil {
 		s.probs.Add(shown, "", "cannot read: %v", err)
 		return nil
@@ -412,22 +412,19 @@ func (s *scanner) record(rel string) *cachedVersion {
 // unlisted is knownVersion for a version folder whose own state is as the
 // previous build recorded it: no file was added, removed or renamed in it
 // since, so it holds the recorded files and needs no listing, only a stat
-// of each. The folder dir is stated relative to its package folder pkg.
+// of each, relative to the package folder pkg. The folder dir is as the
+// package folder's listing stated it.
 // It reports false, having recorded nothing, when the folder must be
 // listed and read.
-func (s *scanner) unlisted(pkg *dirHandle, dir string, v *Version) bool {
+func (s *scanner) unlisted(pkg *dirHandle, dir *listed, v *Version) bool {
 	cv := s.record(v.rel)
-	if cv == nil || cv.Source.Inode == 0 {
-		return false
-	}
-	st, err := pkg.stat(dir)
-	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || !statState(".", &st).sameFile(cv.Source) {
+	if cv == nil || cv.Source.Inode == 0 || !statState(".", &dir.st).sameFile(cv.Source) {
 		return false
 	}
 	files := make([]string, len(cv.Inputs))
 	var size int64
 	for i, in := range cv.Inputs {
-		st, err := pkg.statIn(dir, in.Name)
+		st, err := pkg.statIn(dir.name, in.Name)
 		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink > 1 || st.Size > MaxFileSize ||
 			!statState(in.Name, &st).sameFile(in) {
 			return false
