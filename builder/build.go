@@ -236,6 +236,7 @@ type build struct {
 	spare         *cache       // prepare: the recycled spare's record, nil if none
 	recycled      atomic.Int64 // versions: kept in place in the spare
 	records       []*cachedVersion
+	recordOut     *recordWriter   // versions: the new tree's record, being written
 	entries       []catalog.Entry // versions: every version, deprecated ones too, in catalog order
 	elems         [][]byte        // versions: each entry's catalog element (catalog.EncodeElement)
 	reused        int
@@ -249,6 +250,7 @@ type build struct {
 
 // close undoes what a failed build left: its temporary tree and its lock.
 func (b *build) close() {
+	b.recordOut.abort()
 	if b.tmp != "" {
 		os.RemoveAll(b.tmp)
 	}
@@ -326,18 +328,23 @@ func (b *build) writeCache(context.Context) error {
 		keys[i] = r.Key
 	}
 	b.treeKey = b.computeTreeKey(keys)
-	return b.nextCache().write(b.dir)
+	return b.recordOut.finish(b.nextCache().cacheBody)
 }
 
 // nextCache is the record of this build's tree.
 func (b *build) nextCache() *cache {
-	next := &cache{cacheBody: cacheBody{Versions: make(map[string]*cachedVersion, len(b.records)),
+	return &cache{cacheBody: cacheBody{Versions: b.recordMap(),
 		SiteKey: b.siteKey, Site: b.siteFiles, PageKeys: b.pageKeys, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey, Top: b.topStates,
 		SiteWideKey: b.siteWideKey(), KeyBase: b.keyBase()}}
+}
+
+// recordMap is every version folder's record, by its path.
+func (b *build) recordMap() map[string]*cachedVersion {
+	m := make(map[string]*cachedVersion, len(b.records))
 	for i, v := range b.tree.Versions {
-		next.Versions[v.rel] = b.records[i]
+		m[v.rel] = b.records[i]
 	}
-	return next
+	return m
 }
 
 // swap puts the new tree at out; the old one is now at b.tmp.

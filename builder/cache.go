@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"maps"
@@ -81,7 +82,7 @@ type cacheBody struct {
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 13
+const cacheLayout = 14
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -164,15 +165,21 @@ func (a fileState) sameFile(b fileState) bool {
 }
 
 // The cache file is a JSON header line ({"format", "layout", "rules"}),
-// then a binary body (cachecodec.go): the lengths of the meta and of the
-// records, the meta (ending with where the entries section lies and its
-// digest), one record per version folder behind its length (its path and
-// cachedVersion but the entry), then the entries section, each version's
-// entry behind its length, in the same order; then a trailer line, the
-// SHA-256 (hex) of everything before it but the entries. The entries are
+// then a binary body (cachecodec.go): the records, one per version folder
+// behind its length (its path and cachedVersion but the entry); the
+// entries section, each version's entry and fields behind their lengths,
+// in the same order; the meta (the keys, the site's and top-level files,
+// the number of records and the entries' digest); a footer of three
+// fixed-width lengths (the records', the entries', the meta's); then a
+// trailer line, the SHA-256 (hex) of everything before it but the
+// entries. The records come first so a build writes them, once, while its
+// catalogs and site are still being made (recordWriter). The entries are
 // only read when a build writes (cache.entries): a rebuild that changes
 // nothing decides from the records alone.
-const cacheTrailer = 2*sha256.Size + 1
+const (
+	cacheTrailer = 2*sha256.Size + 1
+	cacheFooter  = 3 * 8
+)
 
 // loadCache reads the previous tree's cache; any problem means no cache.
 func loadCache(out string) (*cache, string) {
@@ -187,16 +194,14 @@ func loadCache(out string) (*cache, string) {
 	defer f.Close()
 	const damaged = "build cache ignored: its checksum does not match (edited or damaged)"
 	info, err := f.Stat()
-	if err != nil || info.Size() < cacheTrailer {
+	if err != nil || info.Size() < cacheTrailer+cacheFooter {
 		return nil, damaged
 	}
 	h := sha256.New()
-	size := info.Size() - cacheTrailer
-	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<16)
-	c, why := readCache(r, size, h)
+	c, why := readCache(f, info.Size()-cacheTrailer, h)
 	// The entries are checked against their digest when they are read.
 	want := make([]byte, cacheTrailer)
-	if _, err := f.ReadAt(want, size); err != nil || string(want[:cacheTrailer-1]) != hex.EncodeToString(h.Sum(nil)) {
+	if _, err := f.ReadAt(want, info.Size()-cacheTrailer); err != nil || string(want[:cacheTrailer-1]) != hex.EncodeToString(h.Sum(nil)) {
 		return nil, damaged
 	}
 	if c != nil {
@@ -205,10 +210,11 @@ func loadCache(out string) (*cache, string) {
 	return c, why
 }
 
-// readCache decodes a cache's header, meta and records, size bytes in all
-// with the entries section, which it leaves unread; h hashes what it read,
-// what the trailer's checksum covers.
-func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
+// readCache decodes a cache's header, records and meta, the file f but
+// its trailer being size bytes, leaving the entries unread; h hashes what
+// it read, what the trailer's checksum covers.
+func readCache(f *os.File, size int64, h io.Writer) (*cache, string) {
+	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<16)
 	head, err := r.ReadBytes('\n')
 	h.Write(head)
 	var c cache
@@ -219,33 +225,37 @@ func readCache(r *bufio.Reader, size int64, h io.Writer) (*cache, string) {
 		return nil, fmt.Sprintf("build cache ignored: written by format %d.%d, this is format %d.%d", c.Format, c.Layout, FormatVersion, cacheLayout)
 	}
 	const broken = "build cache ignored: its body does not decode"
-	var lens [2]uint64 // the meta's length, the records'
-	for i := range lens {
-		if lens[i], err = binary.ReadUvarint(r); err != nil || lens[i] > uint64(size) {
-			return nil, broken
-		}
-	}
-	lensBytes := binary.AppendUvarint(binary.AppendUvarint(nil, lens[0]), lens[1])
-	h.Write(lensBytes)
-	prefix := int64(len(head)+len(lensBytes)) + int64(lens[0]+lens[1])
-	meta := make([]byte, lens[0])
-	if _, err := io.ReadFull(r, meta); err != nil {
+	footer := make([]byte, cacheFooter)
+	if _, err := f.ReadAt(footer, size-cacheFooter); err != nil {
 		return nil, broken
 	}
-	h.Write(meta)
+	var lens [3]uint64 // the records', the entries', the meta's
+	for i := range lens {
+		lens[i] = binary.BigEndian.Uint64(footer[8*i:])
+	}
+	rest := uint64(size) - cacheFooter - uint64(len(head))
+	if lens[0] > rest || lens[1] > rest-lens[0] || lens[2] != rest-lens[0]-lens[1] {
+		return nil, broken
+	}
+	meta := make([]byte, lens[2])
+	if _, err := f.ReadAt(meta, size-cacheFooter-int64(lens[2])); err != nil {
+		return nil, broken
+	}
 	d := &decoder{data: meta}
 	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey, c.KeyBase = d.string(), d.string(), d.string(), d.string(), d.string()
 	c.Site, c.Top = d.states(), d.states()
 	c.PageKeys = d.pageKeys()
 	n := d.uint()
-	c.ents = section{int64(d.fixed()), int64(d.fixed()), d.digest()}
-	if d.err != nil || len(d.data) != 0 || n > lens[1] || c.ents.at != prefix || c.ents.len != size-prefix {
+	c.ents = section{int64(len(head)) + int64(lens[0]), int64(lens[1]), d.digest()}
+	if d.err != nil || len(d.data) != 0 || n > lens[0] {
 		return nil, broken
 	}
 	var ok bool
-	if c.Versions, c.order, ok = readRecords(r, n, lens[1], h); !ok {
+	if c.Versions, c.order, ok = readRecords(r, n, lens[0], h); !ok {
 		return nil, broken
 	}
+	h.Write(meta)
+	h.Write(footer)
 	return &c, ""
 }
 
@@ -339,35 +349,93 @@ func (c *cache) entries() error {
 	return nil
 }
 
+// write writes c into the tree dir.
 func (c *cache) write(dir string) error {
+	return startRecords(dir, c.Versions).finish(c.cacheBody)
+}
+
+// recordWriter writes a cache file in two parts: the records and entries,
+// final once the version folders are written, in the background; then,
+// once the catalogs and the site are made, the meta.
+type recordWriter struct {
+	f        *os.File
+	w        *bufio.Writer
+	h        hash.Hash // what the trailer's checksum covers
+	n        int
+	recs     int64 // the records' length
+	ents     int64 // the entries' length
+	entsSum  digest
+	done     chan struct{}
+	err      error
+	finished bool
+}
+
+// startRecords starts writing the cache file of the tree dir with these
+// records. They must not change until finish or abort returns.
+func startRecords(dir string, versions map[string]*cachedVersion) *recordWriter {
+	rw := &recordWriter{h: sha256.New(), n: len(versions), done: make(chan struct{})}
+	go func() {
+		defer close(rw.done)
+		rw.err = rw.body(dir, versions)
+	}()
+	return rw
+}
+
+// body writes the header, the records and the entries.
+func (rw *recordWriter) body(dir string, versions map[string]*cachedVersion) error {
 	file := filepath.Join(dir, catalog.TreeMarker, CacheFile)
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
-	c.Format, c.Layout, c.Rules = FormatVersion, cacheLayout, schema.Rules()
-	head, err := json.Marshal(c)
+	head, err := json.Marshal(cache{Format: FormatVersion, Layout: cacheLayout, Rules: schema.Rules()})
 	if err != nil {
 		return err
 	}
-	rels := slices.Sorted(maps.Keys(c.Versions))
-	// The records are encoded twice, once to learn their length, which
-	// the meta before them states, and once to be written: never held all
-	// at once (at 50,000 versions, 40 MB and its growth). The entries are
-	// written from the records' own bytes, each behind its length.
-	var rec encoder
-	recsLen := 0
-	err = c.records(rels, &rec, func(b []byte) error { recsLen += len(b); return nil })
-	if err != nil {
+	if rw.f, err = os.Create(file); err != nil {
 		return err
 	}
-	ents, entsLen := sha256.New(), 0
+	rw.w = bufio.NewWriterSize(rw.f, 1<<16)
+	hashed := func(part []byte) {
+		rw.h.Write(part)
+		rw.w.Write(part)
+	}
+	hashed(append(head, '\n'))
+	rels := slices.Sorted(maps.Keys(versions))
+	var e encoder
+	for i, rel := range rels {
+		if i%recordChunk == 0 {
+			e.names = nil // each chunk numbers its names afresh
+		}
+		if err := e.record(rel, versions[rel]); err != nil {
+			return err
+		}
+		size := binary.AppendUvarint(nil, uint64(len(e.buf)))
+		hashed(size)
+		hashed(e.buf)
+		rw.recs += int64(len(size) + len(e.buf))
+	}
+	ents := sha256.New()
 	for _, rel := range rels {
-		for _, part := range c.Versions[rel].entryParts() {
+		for _, part := range versions[rel].entryParts() {
 			ents.Write(part)
-			entsLen += len(part)
+			rw.w.Write(part)
+			rw.ents += int64(len(part))
 		}
 	}
-	m := c.cacheBody
+	rw.entsSum = digest(ents.Sum(nil))
+	return nil
+}
+
+// finish writes the meta of m after the records, and the checksum.
+func (rw *recordWriter) finish(m cacheBody) error {
+	<-rw.done
+	rw.finished = true
+	if rw.f != nil {
+		defer rw.f.Close()
+	}
+	if rw.err != nil {
+		return rw.err
+	}
 	var meta encoder
 	meta.string(m.SiteKey)
 	meta.string(m.ScanKey)
@@ -377,77 +445,33 @@ func (c *cache) write(dir string) error {
 	meta.states(m.Site)
 	meta.states(m.Top)
 	meta.pageKeys(m.PageKeys)
-	meta.uint(uint64(len(rels)))
-	// Where the entries lie ends the meta, in fixed width: the offset
-	// depends on the meta's length.
-	metaLen := len(meta.buf) + 8 + 8 + 1 + sha256.Size
-	lens := binary.AppendUvarint(nil, uint64(metaLen))
-	lens = binary.AppendUvarint(lens, uint64(recsLen))
-	at := len(head) + 1 + len(lens) + metaLen + recsLen
-	meta.fixed(uint64(at))
-	meta.fixed(uint64(entsLen))
-	meta.digest(digest(ents.Sum(nil)))
-
-	f, err := os.Create(file)
-	if err != nil {
+	meta.uint(uint64(rw.n))
+	meta.digest(rw.entsSum)
+	footer := make([]byte, 0, cacheFooter)
+	for _, n := range []int64{rw.recs, rw.ents, int64(len(meta.buf))} {
+		footer = binary.BigEndian.AppendUint64(footer, uint64(n))
+	}
+	for _, part := range [][]byte{meta.buf, footer} {
+		rw.h.Write(part)
+		rw.w.Write(part)
+	}
+	fmt.Fprintf(rw.w, "%x\n", rw.h.Sum(nil))
+	if err := rw.w.Flush(); err != nil {
 		return err
 	}
-	defer f.Close()
-	// The checksum covers all but the entries, which the meta's digest covers.
-	h := sha256.New()
-	w := bufio.NewWriterSize(f, 1<<16)
-	both := func(part []byte) error {
-		h.Write(part)
-		_, err := w.Write(part)
-		return err
-	}
-	for _, part := range [][]byte{head, {'\n'}, lens, meta.buf} {
-		both(part)
-	}
-	rec = encoder{}
-	if err := c.records(rels, &rec, both); err != nil {
-		return err
-	}
-	for _, rel := range rels {
-		for _, part := range c.Versions[rel].entryParts() {
-			w.Write(part)
-		}
-	}
-	fmt.Fprintf(w, "%x\n", h.Sum(nil))
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return f.Close()
+	return rw.f.Close()
 }
 
-// records encodes the records of rels with e, handing each, behind its
-// length, to out.
-func (c *cache) records(rels []string, e *encoder, out func([]byte) error) error {
-	for i, rel := range rels {
-		if i%recordChunk == 0 {
-			e.names = nil // each chunk numbers its names afresh
-		}
-		v := c.Versions[rel]
-		key, err := hex.DecodeString(v.Key)
-		if err != nil || len(key) != sha256.Size {
-			return fmt.Errorf("cache: %s: key %q is not a SHA-256", rel, v.Key)
-		}
-		e.buf = e.buf[:0] // names are numbered across a chunk's records
-		e.string(rel)
-		e.digest(digest(key))
-		e.states(v.Inputs)
-		e.states(v.Outputs)
-		e.states([]fileState{v.Folder})
-		e.states([]fileState{v.Source})
-		e.problems(v.Warnings)
-		if err := out(binary.AppendUvarint(nil, uint64(len(e.buf)))); err != nil {
-			return err
-		}
-		if err := out(e.buf); err != nil {
-			return err
-		}
+// abort waits for the records being written and leaves the file as it is
+// (the tree it lies in is being removed); a finished writer is left alone.
+func (rw *recordWriter) abort() {
+	if rw == nil || rw.finished {
+		return
 	}
-	return nil
+	<-rw.done
+	if rw.f != nil {
+		rw.f.Close()
+	}
 }
 
 // checked returns c when its files were checked under the rules in force,

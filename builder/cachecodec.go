@@ -1,8 +1,11 @@
 package builder
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -26,9 +29,6 @@ type encoder struct {
 
 func (e *encoder) uint(x uint64) { e.buf = binary.AppendUvarint(e.buf, x) }
 func (e *encoder) int(x int64)   { e.buf = binary.AppendVarint(e.buf, x) }
-
-// fixed writes x in eight bytes, whatever its value.
-func (e *encoder) fixed(x uint64) { e.buf = binary.BigEndian.AppendUint64(e.buf, x) }
 
 func (e *encoder) string(s string) {
 	e.uint(uint64(len(s)))
@@ -81,6 +81,23 @@ func (e *encoder) pageKeys(keys map[string]string) {
 	}
 }
 
+// record encodes the record of the version folder rel into buf, afresh.
+func (e *encoder) record(rel string, v *cachedVersion) error {
+	key, err := hex.DecodeString(v.Key)
+	if err != nil || len(key) != sha256.Size {
+		return fmt.Errorf("cache: %s: key %q is not a SHA-256", rel, v.Key)
+	}
+	e.buf = e.buf[:0] // names are numbered across a chunk's records
+	e.string(rel)
+	e.digest(digest(key))
+	e.states(v.Inputs)
+	e.states(v.Outputs)
+	e.states([]fileState{v.Folder})
+	e.states([]fileState{v.Source})
+	e.problems(v.Warnings)
+	return nil
+}
+
 func (e *encoder) problems(probs []problem.Problem) {
 	e.uint(uint64(len(probs)))
 	for _, p := range probs {
@@ -121,16 +138,6 @@ func (d *decoder) int() int64 {
 		return 0
 	}
 	d.data = d.data[n:]
-	return x
-}
-
-func (d *decoder) fixed() uint64 {
-	if len(d.data) < 8 {
-		d.fail()
-		return 0
-	}
-	x := binary.BigEndian.Uint64(d.data)
-	d.data = d.data[8:]
 	return x
 }
 
