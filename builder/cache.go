@@ -182,7 +182,13 @@ const (
 )
 
 // loadCache reads the previous tree's cache; any problem means no cache.
-func loadCache(out string) (*cache, string) {
+func loadCache(out string) (*cache, string) { return loadCacheOf(out, false) }
+
+// loadSpareCache is loadCache for a spare tree, whose records' inputs no
+// build reads: they are checked, not kept.
+func loadSpareCache(out string) (*cache, string) { return loadCacheOf(out, true) }
+
+func loadCacheOf(out string, outputsOnly bool) (*cache, string) {
 	file := filepath.Join(out, catalog.TreeMarker, CacheFile)
 	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -198,7 +204,7 @@ func loadCache(out string) (*cache, string) {
 		return nil, damaged
 	}
 	h := sha256.New()
-	c, why := readCache(f, info.Size()-cacheTrailer, h)
+	c, why := readCache(f, info.Size()-cacheTrailer, h, outputsOnly)
 	// The entries are checked against their digest when they are read.
 	want := make([]byte, cacheTrailer)
 	if _, err := f.ReadAt(want, info.Size()-cacheTrailer); err != nil || string(want[:cacheTrailer-1]) != hex.EncodeToString(h.Sum(nil)) {
@@ -213,7 +219,7 @@ func loadCache(out string) (*cache, string) {
 // readCache decodes a cache's header, records and meta, the file f but
 // its trailer being size bytes, leaving the entries unread; h hashes what
 // it read, what the trailer's checksum covers.
-func readCache(f *os.File, size int64, h io.Writer) (*cache, string) {
+func readCache(f *os.File, size int64, h io.Writer, outputsOnly bool) (*cache, string) {
 	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<16)
 	head, err := r.ReadBytes('\n')
 	h.Write(head)
@@ -251,7 +257,7 @@ func readCache(f *os.File, size int64, h io.Writer) (*cache, string) {
 		return nil, broken
 	}
 	var ok bool
-	if c.Versions, c.order, ok = readRecords(r, n, lens[0], h); !ok {
+	if c.Versions, c.order, ok = readRecords(r, n, lens[0], h, outputsOnly); !ok {
 		return nil, broken
 	}
 	h.Write(meta)
@@ -265,8 +271,9 @@ func readCache(f *os.File, size int64, h io.Writer) (*cache, string) {
 const recordChunk = 1024
 
 // readRecords reads n records, length bytes in all, from r, hashing them
-// into h as they are read. It reports false if they do not decode.
-func readRecords(r *bufio.Reader, n, length uint64, h io.Writer) (map[string]*cachedVersion, []string, bool) {
+// into h as they are read (with their inputs unless outputsOnly). It
+// reports false if they do not decode.
+func readRecords(r *bufio.Reader, n, length uint64, h io.Writer, outputsOnly bool) (map[string]*cachedVersion, []string, bool) {
 	type chunk struct {
 		rels []string
 		vs   []*cachedVersion
@@ -298,7 +305,7 @@ func readRecords(r *bufio.Reader, n, length uint64, h io.Writer) (map[string]*ca
 		h.Write(data)
 		g.Go(func() error {
 			c := &chunks[i]
-			c.rels, c.vs, c.ok = decodeRecords(data, int(count))
+			c.rels, c.vs, c.ok = decodeRecords(data, int(count), outputsOnly)
 			return nil
 		})
 	}

@@ -126,6 +126,16 @@ func TestCacheChunks(t *testing.T) {
 			t.Fatalf("%s: read back %+v, wrote %+v", rel, g, want)
 		}
 	}
+	spare, why := loadSpareCache(dir) // the same, but the inputs
+	if spare == nil {
+		t.Fatalf("not loaded as a spare's: %s", why)
+	}
+	for rel, want := range c.Versions {
+		g := spare.Versions[rel]
+		if g.Inputs != nil || !reflect.DeepEqual(g.Outputs, want.Outputs) || g.Folder != want.Folder || g.Key != want.Key {
+			t.Fatalf("%s: read back as a spare's %+v, wrote %+v", rel, g, want)
+		}
+	}
 }
 
 // FuzzLoadCache hands loadCache any body behind a valid header and a

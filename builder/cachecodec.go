@@ -216,6 +216,14 @@ func (d *decoder) states() []fileState {
 	return out
 }
 
+// skipStates reads past a list of states, keeping only their names'
+// numbers.
+func (d *decoder) skipStates() {
+	for range d.count() {
+		d.state()
+	}
+}
+
 func (d *decoder) state() fileState {
 	return fileState{Name: d.name(), Size: d.int(), MTime: d.int(), CTime: d.int(), Inode: d.uint(), SHA256: d.digest()}
 }
@@ -230,8 +238,9 @@ func (d *decoder) one() fileState {
 }
 
 // decodeRecords decodes count records from data, each behind its length,
-// as cache.records wrote them: one chunk, its names numbered afresh.
-func decodeRecords(data []byte, count int) ([]string, []*cachedVersion, bool) {
+// as recordWriter wrote them: one chunk, its names numbered afresh. With
+// outputsOnly, their inputs are read past.
+func decodeRecords(data []byte, count int, outputsOnly bool) ([]string, []*cachedVersion, bool) {
 	d := &decoder{data: data}
 	rels := make([]string, count)
 	vs := make([]*cachedVersion, count)
@@ -239,7 +248,13 @@ func decodeRecords(data []byte, count int) ([]string, []*cachedVersion, bool) {
 		size := d.count()
 		end := len(d.data) - size
 		rels[i] = d.string()
-		v := &cachedVersion{Key: d.digest().String(), Inputs: d.states(), Outputs: d.states(), Folder: d.one(), Source: d.one()}
+		v := &cachedVersion{Key: d.digest().String()}
+		if outputsOnly {
+			d.skipStates()
+		} else {
+			v.Inputs = d.states()
+		}
+		v.Outputs, v.Folder, v.Source = d.states(), d.one(), d.one()
 		v.Warnings = d.problems()
 		if d.err != nil || len(d.data) != end {
 			return nil, nil, false

@@ -32,7 +32,7 @@ func claimSpare(out, api, dst string) *cache {
 		os.RemoveAll(spare)
 		return nil
 	}
-	c, why := loadCache(spare)
+	c, why := loadSpareCache(spare)
 	if c == nil || why != "" {
 		os.RemoveAll(spare)
 		return nil
