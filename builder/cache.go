@@ -282,10 +282,17 @@ func readRecords(r *bufio.Reader, n, length uint64, h io.Writer, outputsOnly boo
 	chunks := make([]chunk, (n+recordChunk-1)/recordChunk)
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
+	// A chunk's bytes are decoded into values of their own, so its buffer
+	// is used again: growing one per chunk allocated ten times the records.
+	free := make(chan []byte, runtime.GOMAXPROCS(0)+1)
 	left := length
 	for i := range chunks {
 		count := min(recordChunk, n-uint64(i)*recordChunk)
 		var data []byte // the chunk's records, each behind its length
+		select {
+		case data = <-free:
+		default:
+		}
 		for range count {
 			size, err := binary.ReadUvarint(r)
 			at := len(data)
@@ -306,6 +313,10 @@ func readRecords(r *bufio.Reader, n, length uint64, h io.Writer, outputsOnly boo
 		g.Go(func() error {
 			c := &chunks[i]
 			c.rels, c.vs, c.ok = decodeRecords(data, int(count), outputsOnly)
+			select {
+			case free <- data[:0]:
+			default:
+			}
 			return nil
 		})
 	}
