@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -235,6 +236,7 @@ type build struct {
 	tmp, dir, api string       // prepare: the new tree (tmp is removed on failure)
 	spare         *cache       // prepare: the recycled spare's record, nil if none
 	recycled      atomic.Int64 // versions: kept in place in the spare
+	entriesOnce   sync.Once    // entries: the recorded entries loaded (loadEntries)
 	records       []*cachedVersion
 	recordOut     *recordWriter   // versions: the new tree's record, being written
 	entries       []catalog.Entry // versions: every version, deprecated ones too, in catalog order
@@ -250,6 +252,7 @@ type build struct {
 
 // close undoes what a failed build left: its temporary tree and its lock.
 func (b *build) close() {
+	b.entriesOnce.Do(func() {}) // waits for entries being loaded
 	b.recordOut.abort()
 	if b.tmp != "" {
 		os.RemoveAll(b.tmp)

@@ -206,6 +206,7 @@ func (b *build) sameTree(ctx context.Context) (bool, error) {
 	if same, err := b.sameVersions(ctx); err != nil || !same {
 		return false, err
 	}
+	b.loadEntries()
 	b.recordsAsBefore()
 	b.entries = make([]catalog.Entry, len(b.plans))
 	for i, v := range b.tree.Versions {
@@ -348,18 +349,23 @@ func (b *build) computeTreeKey(keys []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// recordedEntries loads the catalog entries the previous build recorded: the
-// build lists the versions the scan took as known from them, without
-// reading their specs.
+// recordedEntries starts loading the catalog entries the previous build
+// recorded, while the next steps ready the new tree: the build lists the
+// versions the scan took as known from them, without reading their specs.
+// Whatever reads them first waits for them (loadEntries).
 func (b *build) recordedEntries(context.Context) error {
-	b.loadEntries()
+	go b.loadEntries()
 	return nil
 }
 
+// loadEntries loads the recorded entries, once; a call while they load
+// waits for them.
 func (b *build) loadEntries() {
-	if err := b.prev.entries(); err != nil {
-		b.opts.Reporter.Note(fmt.Sprintf("build cache: %v; the specs are read instead", err))
-	}
+	b.entriesOnce.Do(func() {
+		if err := b.prev.entries(); err != nil {
+			b.opts.Reporter.Note(fmt.Sprintf("build cache: %v; the specs are read instead", err))
+		}
+	})
 }
 
 // loadSpec reads the spec.json of a version folder the scan took as known

@@ -25,6 +25,7 @@ import (
 // recycled spare already holds it as it should be, linked from the
 // previous tree when its inputs did not change, else written.
 func (b *build) writeVersions(ctx context.Context) error {
+	b.loadEntries()
 	n := len(b.tree.Versions)
 	b.entries = make([]catalog.Entry, n)
 	b.records = make([]*cachedVersion, n)
