@@ -9,7 +9,8 @@
 //   - the small-file corpus (-small packages x 5 versions x 1 KiB, five files
 //     each): a full build against its floor;
 //   - with -huge, 10,000 x 5 x 1 KiB (50,000 versions): the no-change and
-//     one-change rebuilds against an lstat walk of the inputs, and peak RSS.
+//     one-change rebuilds, each right after an lstat walk of the inputs,
+//     -reps times (median ratio), and peak RSS.
 //
 // The floor of a full build is the work no build can skip: read, hash and
 // deflate every input on all cores, plus create the files the build
