@@ -200,6 +200,15 @@ func (b *build) writeTop(f *topFile) error {
 	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	// The signature is made from the file's bytes while they are written
+	// and hashed, on another core (a catalog of 50,000 versions is 65 MB),
+	// and dropped if the signature in place still covers them.
+	var sig bytes.Buffer
+	signed := make(chan error, 1)
+	sign := f.signed && b.opts.Signer != nil
+	if sign {
+		go func() { signed <- b.opts.Signer.Sign(&sig, f.reader()) }()
+	}
 	h := sha256.New()
 	size, err := writeFileFunc(file, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<16)
@@ -208,14 +217,21 @@ func (b *build) writeTop(f *topFile) error {
 		}
 		return bw.Flush()
 	})
+	var signErr error
+	if sign {
+		signErr = <-signed
+	}
 	if err != nil {
 		return err
 	}
 	f.sum, f.size = digest(h.Sum(nil)), size
-	if !f.signed || b.opts.Signer == nil || b.keepSignature(file, f) {
+	if !sign || b.keepSignature(file, f) {
 		return nil
 	}
-	_, err = writeFileFunc(file+".asc", func(w io.Writer) error { return b.opts.Signer.Sign(w, f.reader()) })
+	if signErr != nil {
+		return signErr
+	}
+	_, err = writeFileFunc(file+".asc", func(w io.Writer) error { _, err := w.Write(sig.Bytes()); return err })
 	return err
 }
 
