@@ -239,6 +239,7 @@ type build struct {
 	entriesOnce   sync.Once    // entries: the recorded entries loaded (loadEntries)
 	records       []*cachedVersion
 	recordOut     *recordWriter   // versions: the new tree's record, being written
+	nextSpare     spareSite       // versions, or decide and compare: the spare the new record describes
 	entries       []catalog.Entry // versions: every version, deprecated ones too, in catalog order
 	elems         [][]byte        // versions: each entry's catalog element (catalog.EncodeElement)
 	reused        int
@@ -311,7 +312,7 @@ func (b *build) prepare(context.Context) error {
 	}
 	b.tmp = tmp
 	if b.prev != nil {
-		if b.spare = claimSpare(b.opts.Out, b.opts.Config.API, tmp+"-spare"); b.spare != nil {
+		if b.spare = claimSpare(b.opts.Out, b.opts.Config.API, tmp+"-spare", b.prev); b.spare != nil {
 			os.Remove(tmp)
 			b.tmp = tmp + "-spare"
 		}
@@ -338,7 +339,7 @@ func (b *build) writeCache(context.Context) error {
 func (b *build) nextCache() *cache {
 	return &cache{cacheBody: cacheBody{Versions: b.recordMap(),
 		SiteKey: b.siteKey, Site: b.siteFiles, PageKeys: b.pageKeys, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey, Top: b.topStates,
-		SiteWideKey: b.siteWideKey(), KeyBase: b.keyBase()}}
+		SiteWideKey: b.siteWideKey(), KeyBase: b.keyBase(), Spare: b.nextSpare}}
 }
 
 // recordMap is every version folder's record, by its path.

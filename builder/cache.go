@@ -80,10 +80,49 @@ type cacheBody struct {
 	// KeyBase digests what every version's key holds besides its inputs
 	// (build.keyBase).
 	KeyBase string
+	// Spare is what the record of the spare tree said of its site.
+	Spare spareSite
+}
+
+// spareSite is the site of the spare tree (the tree a build replaced) as
+// that tree's own record has it, kept in the record of the tree that
+// replaced it: with each version's Spare, a build knows the spare without
+// reading the spare's record (spareRecord).
+type spareSite struct {
+	Known       bool // false: the spare's own record must be read
+	Site        []fileState
+	PageKeys    map[string]string
+	SiteWideKey string
+}
+
+// spareRecord is the record of the spare tree that c's build left, as c
+// has it: the versions whose spare folders hold c's outputs, and the
+// spare's site. Nil when c does not know the spare.
+func (c *cache) spareRecord() *cache {
+	if c == nil || !c.Spare.Known {
+		return nil
+	}
+	s := &cache{cacheBody: cacheBody{Versions: map[string]*cachedVersion{}, Site: c.Spare.Site,
+		PageKeys: c.Spare.PageKeys, SiteWideKey: c.Spare.SiteWideKey}}
+	for rel, v := range c.Versions {
+		if v.Spare.Inode != 0 {
+			s.Versions[rel] = &cachedVersion{Key: v.Key, Outputs: v.Outputs, Folder: v.Spare}
+		}
+	}
+	return s
+}
+
+// spareOf is the spare site a build that replaces the tree prev records
+// (the spare-to-be is prev's tree).
+func spareOf(prev *cache) spareSite {
+	if prev == nil {
+		return spareSite{}
+	}
+	return spareSite{Known: true, Site: prev.Site, PageKeys: prev.PageKeys, SiteWideKey: prev.SiteWideKey}
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 15
+const cacheLayout = 16
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -96,6 +135,11 @@ type cachedVersion struct {
 	// Folder is the output folder's own state (folderState): any file
 	// added, removed or renamed in it since changes it.
 	Folder fileState
+	// Spare is the state of the version's folder in the spare tree (the
+	// tree this one replaced) when that folder holds these very outputs
+	// (the same files, linked); zero when it does not. With
+	// cacheBody.Spare it stands for the spare's own record.
+	Spare fileState
 	// Source is the input folder's own state when the scan listed it
 	// (Version.source): while it holds, the folder holds the files of
 	// Inputs and no others. Zero when the scan took it too close to a
@@ -192,13 +236,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func newChecksum() hash.Hash32 { return crc32.New(castagnoli) }
 
 // loadCache reads the previous tree's cache; any problem means no cache.
-func loadCache(out string) (*cache, string) { return loadCacheOf(out, false) }
-
-// loadSpareCache is loadCache for a spare tree, whose records' inputs no
-// build reads: they are checked, not kept.
-func loadSpareCache(out string) (*cache, string) { return loadCacheOf(out, true) }
-
-func loadCacheOf(out string, outputsOnly bool) (*cache, string) {
+func loadCache(out string) (*cache, string) {
 	file := filepath.Join(out, catalog.TreeMarker, CacheFile)
 	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -214,7 +252,7 @@ func loadCacheOf(out string, outputsOnly bool) (*cache, string) {
 		return nil, damaged
 	}
 	h := newChecksum()
-	c, why := readCache(f, info.Size()-cacheTrailer, h, outputsOnly)
+	c, why := readCache(f, info.Size()-cacheTrailer, h)
 	// The entries are checked against their digest when they are read.
 	want := make([]byte, cacheTrailer)
 	if _, err := f.ReadAt(want, info.Size()-cacheTrailer); err != nil || string(want[:cacheTrailer-1]) != hex.EncodeToString(h.Sum(nil)) {
@@ -229,7 +267,7 @@ func loadCacheOf(out string, outputsOnly bool) (*cache, string) {
 // readCache decodes a cache's header, records and meta, the file f but
 // its trailer being size bytes, leaving the entries unread; h hashes what
 // it read, what the trailer's checksum covers.
-func readCache(f *os.File, size int64, h io.Writer, outputsOnly bool) (*cache, string) {
+func readCache(f *os.File, size int64, h io.Writer) (*cache, string) {
 	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<16)
 	head, err := r.ReadBytes('\n')
 	h.Write(head)
@@ -261,13 +299,14 @@ func readCache(f *os.File, size int64, h io.Writer, outputsOnly bool) (*cache, s
 	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey, c.KeyBase = d.string(), d.string(), d.string(), d.string(), d.string()
 	c.Site, c.Top = d.states(), d.states()
 	c.PageKeys = d.pageKeys()
+	c.Spare = spareSite{Known: d.uint() == 1, Site: d.states(), PageKeys: d.pageKeys(), SiteWideKey: d.string()}
 	n := d.uint()
 	c.ents = section{int64(len(head)) + int64(lens[0]), int64(lens[1]), uint32(d.uint())}
 	if d.err != nil || len(d.data) != 0 || n > lens[0] {
 		return nil, broken
 	}
 	var ok bool
-	if c.Versions, c.order, ok = readRecords(r, n, lens[0], h, outputsOnly); !ok {
+	if c.Versions, c.order, ok = readRecords(r, n, lens[0], h); !ok {
 		return nil, broken
 	}
 	h.Write(meta)
@@ -281,9 +320,8 @@ func readCache(f *os.File, size int64, h io.Writer, outputsOnly bool) (*cache, s
 const recordChunk = 1024
 
 // readRecords reads n records, length bytes in all, from r, hashing them
-// into h as they are read (with their inputs unless outputsOnly). It
-// reports false if they do not decode.
-func readRecords(r *bufio.Reader, n, length uint64, h io.Writer, outputsOnly bool) (map[string]*cachedVersion, []string, bool) {
+// into h as they are read. It reports false if they do not decode.
+func readRecords(r *bufio.Reader, n, length uint64, h io.Writer) (map[string]*cachedVersion, []string, bool) {
 	type chunk struct {
 		rels []string
 		vs   []*cachedVersion
@@ -322,7 +360,7 @@ func readRecords(r *bufio.Reader, n, length uint64, h io.Writer, outputsOnly boo
 		h.Write(data)
 		g.Go(func() error {
 			c := &chunks[i]
-			c.rels, c.vs, c.ok = decodeRecords(data, int(count), outputsOnly)
+			c.rels, c.vs, c.ok = decodeRecords(data, int(count))
 			select {
 			case free <- data[:0]:
 			default:
@@ -473,6 +511,10 @@ func (rw *recordWriter) finish(m cacheBody) error {
 	meta.states(m.Site)
 	meta.states(m.Top)
 	meta.pageKeys(m.PageKeys)
+	meta.uint(uint64(flags(m.Spare.Known)))
+	meta.states(m.Spare.Site)
+	meta.pageKeys(m.Spare.PageKeys)
+	meta.string(m.Spare.SiteWideKey)
 	meta.uint(uint64(rw.n))
 	meta.uint(uint64(rw.entsSum))
 	footer := make([]byte, 0, cacheFooter)

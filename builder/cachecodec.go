@@ -93,6 +93,7 @@ func (e *encoder) record(rel string, v *cachedVersion) error {
 	e.states(v.Inputs)
 	e.states(v.Outputs)
 	e.states([]fileState{v.Folder})
+	e.states([]fileState{v.Spare})
 	e.states([]fileState{v.Source})
 	e.problems(v.Warnings)
 	return nil
@@ -216,14 +217,6 @@ func (d *decoder) states() []fileState {
 	return out
 }
 
-// skipStates reads past a list of states, keeping only their names'
-// numbers.
-func (d *decoder) skipStates() {
-	for range d.count() {
-		d.state()
-	}
-}
-
 func (d *decoder) state() fileState {
 	return fileState{Name: d.name(), Size: d.int(), MTime: d.int(), CTime: d.int(), Inode: d.uint(), SHA256: d.digest()}
 }
@@ -238,9 +231,8 @@ func (d *decoder) one() fileState {
 }
 
 // decodeRecords decodes count records from data, each behind its length,
-// as recordWriter wrote them: one chunk, its names numbered afresh. With
-// outputsOnly, their inputs are read past.
-func decodeRecords(data []byte, count int, outputsOnly bool) ([]string, []*cachedVersion, bool) {
+// as recordWriter wrote them: one chunk, its names numbered afresh.
+func decodeRecords(data []byte, count int) ([]string, []*cachedVersion, bool) {
 	d := &decoder{data: data}
 	rels := make([]string, count)
 	vs := make([]*cachedVersion, count)
@@ -248,13 +240,7 @@ func decodeRecords(data []byte, count int, outputsOnly bool) ([]string, []*cache
 		size := d.count()
 		end := len(d.data) - size
 		rels[i] = d.string()
-		v := &cachedVersion{Key: d.digest().String()}
-		if outputsOnly {
-			d.skipStates()
-		} else {
-			v.Inputs = d.states()
-		}
-		v.Outputs, v.Folder, v.Source = d.states(), d.one(), d.one()
+		v := &cachedVersion{Key: d.digest().String(), Inputs: d.states(), Outputs: d.states(), Folder: d.one(), Spare: d.one(), Source: d.one()}
 		v.Warnings = d.problems()
 		if d.err != nil || len(d.data) != end {
 			return nil, nil, false

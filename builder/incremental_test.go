@@ -360,6 +360,30 @@ func TestSpareTree(t *testing.T) {
 		t.Errorf("recycled %d of %d versions from a spare of linked folders, want all but the 2 changed since it", r.Recycled, r.Versions)
 	}
 	checkTree(t, out, "v1", filepath.Join(keys, "demo.pub.asc"))
+	// E knows its spare (C) from D's record alone: the spare's own record
+	// is not read.
+	os.Remove(filepath.Join(out, catalog.TreeMarker, builder.SpareDir, catalog.TreeMarker, builder.CacheFile))
+	write(t, cities, "city\nTromsø\n")
+	if r := build(); r.Recycled != r.Versions-1 {
+		t.Errorf("recycled %d of %d versions from a spare without its own record, want all but the 1 changed since it", r.Recycled, r.Versions)
+	}
+	// F ignores a damaged record and builds anew, so its own record knows
+	// nothing of its spare (E): G does not trust that spare, but H trusts
+	// F, which G's record knows.
+	os.WriteFile(filepath.Join(out, catalog.TreeMarker, builder.CacheFile), []byte("damaged"), 0o644)
+	build()
+	write(t, cities, "city\nBodø\n")
+	if r := build(); r.Recycled != 0 {
+		t.Errorf("recycled %d versions from a spare no record knows", r.Recycled)
+	}
+	checkTree(t, out, "v1", filepath.Join(keys, "demo.pub.asc"))
+	write(t, cities, "city\nHamar\n")
+	if r := build(); r.Recycled != r.Versions-1 {
+		t.Errorf("recycled %d of %d versions, want all but the 1 changed", r.Recycled, r.Versions)
+	}
+	if got, want := servedFiles(t, out), servedFiles(t, full); len(got) != len(want) {
+		t.Errorf("the last rebuild serves %d files, a full build %d", len(got), len(want))
+	}
 }
 
 // A no-change rebuild does not render the site when nothing it is made

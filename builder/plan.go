@@ -193,7 +193,9 @@ func (b *build) recordsAsBefore() {
 	for i, v := range b.tree.Versions {
 		p := b.plans[i]
 		b.records[i] = b.record(v, p, p.prev.Outputs, p.prev.Folder)
+		b.records[i].Spare = p.prev.Spare // no swap: the same spare
 	}
+	b.nextSpare = b.prev.Spare
 }
 
 // sameTree reports whether the previous tree is this build's result. It

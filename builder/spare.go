@@ -21,19 +21,17 @@ import (
 const SpareDir = "spare"
 
 // claimSpare moves the spare of out (if it is fit to recycle: same API
-// folder, an intact cache) to dst, beside out, and returns its cache; nil,
-// having discarded any spare, otherwise.
-func claimSpare(out, api, dst string) *cache {
+// folder, known to prev, the record of the tree in place) to dst, beside
+// out, and returns its record as prev has it (cache.spareRecord): only
+// what is as recorded there is recycled. It returns nil, having discarded
+// any spare, otherwise.
+func claimSpare(out, api, dst string, prev *cache) *cache {
 	spare := filepath.Join(out, catalog.TreeMarker, SpareDir)
 	if _, err := os.Lstat(spare); err != nil {
 		return nil
 	}
-	if gotAPI, err := treeAPI(spare); err != nil || gotAPI != api {
-		os.RemoveAll(spare)
-		return nil
-	}
-	c, why := loadSpareCache(spare)
-	if c == nil || why != "" {
+	c := prev.spareRecord()
+	if gotAPI, err := treeAPI(spare); err != nil || gotAPI != api || c == nil {
 		os.RemoveAll(spare)
 		return nil
 	}

@@ -37,9 +37,13 @@ func (b *build) writeVersions(ctx context.Context) error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			rec, kept, err := b.version(gctx, v, b.plans[i])
+			p := b.plans[i]
+			rec, kept, err := b.version(gctx, v, p)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.Dir, err)
+			}
+			if p.prev != nil && slices.Equal(p.prev.Outputs, rec.Outputs) {
+				rec.Spare = p.prev.Folder // the tree in place, the spare after the swap, holds the same files
 			}
 			b.records[i], reused[i] = rec, kept
 			if b.entries[i], err = b.entry(v, rec); err != nil {
@@ -59,6 +63,7 @@ func (b *build) writeVersions(ctx context.Context) error {
 		}
 	}
 	b.sortEntries()
+	b.nextSpare = spareOf(b.prev)
 	b.recordOut = startRecords(b.dir, b.recordMap()) // while the catalogs and site are made
 	// The records are made: what the previous builds recorded is not
 	// needed past this step but for the spare's keys (keptPages).
