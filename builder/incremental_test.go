@@ -341,7 +341,18 @@ func TestSpareTree(t *testing.T) {
 	zip := filepath.Join(spare, "pipeline-demo-log-cleanup", "1.0.0", "archive.zip")
 	os.Remove(zip) // a new file, not the live tree's inode
 	write(t, zip, "not a zip")
+	spareRoot := filepath.Join(out, catalog.TreeMarker, builder.SpareDir)
+	slipped := []string{filepath.Join("packages", "evil", "index.html"), filepath.Join("packages", "app-demo-word-count", "evil.js"),
+		filepath.Join("assets", "evil.js"), "evil.html"}
+	for _, f := range slipped {
+		write(t, filepath.Join(spareRoot, f), "<script>slipped in</script>")
+	}
 	r := build()
+	for _, f := range slipped {
+		if _, err := os.Lstat(filepath.Join(out, f)); err == nil {
+			t.Errorf("%s, slipped into the spare's site, reached the tree", f)
+		}
+	}
 	if r.Recycled != r.Versions-4 {
 		t.Errorf("recycled %d of %d versions, want all but the 2 changed and the 2 tampered", r.Recycled, r.Versions)
 	}

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/market-dev/market/schema/catalog"
+	"github.com/market-dev/market/site"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 )
 
 // SpareDir is where a tree keeps the tree it replaced, inside its
@@ -71,30 +74,27 @@ func (b *build) recycle() error {
 	if err := os.RemoveAll(filepath.Join(b.dir, catalog.TreeMarker)); err != nil {
 		return err
 	}
-	want := map[string]bool{}
+	want := make(map[string]bool, len(b.tree.Versions))
 	for _, v := range b.tree.Versions {
-		want[filepath.FromSlash(v.rel)] = true
+		want[v.rel] = true
 	}
 	pkgs := filepath.Join(b.api, "packages")
-	names, _ := os.ReadDir(pkgs)
-	for _, n := range names {
-		versions, _ := os.ReadDir(filepath.Join(pkgs, n.Name()))
+	return eachOf(listNames(pkgs), b.opts.Jobs, func(n string) error {
+		versions := listNames(filepath.Join(pkgs, n))
 		left := len(versions)
 		for _, v := range versions {
-			if !want[filepath.Join(n.Name(), v.Name())] {
-				if err := os.RemoveAll(filepath.Join(pkgs, n.Name(), v.Name())); err != nil {
+			if !want[n+"/"+v] {
+				if err := os.RemoveAll(filepath.Join(pkgs, n, v)); err != nil {
 					return err
 				}
 				left--
 			}
 		}
 		if left == 0 {
-			if err := os.RemoveAll(filepath.Join(pkgs, n.Name())); err != nil {
-				return err
-			}
+			return os.RemoveAll(filepath.Join(pkgs, n))
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // fromSpare keeps a version folder the spare holds as it should be.
@@ -127,22 +127,36 @@ func (b *build) writeSitePage(rel string, data []byte) error {
 	return writeBytes(file, data)
 }
 
-// pruneSite removes the recycled site's pages the new site does not have.
+// pruneSite removes the recycled site's pages the new site does not have:
+// the package pages' folders on every core, then the rest.
 func (b *build) pruneSite() error {
 	if b.spare == nil {
 		return nil
 	}
-	api := filepath.Join(b.dir, b.opts.Config.API)
+	pkgs := filepath.Join(b.dir, site.PackagesDir)
+	err := eachOf(listNames(pkgs), b.opts.Jobs, func(n string) error {
+		return b.prune(filepath.Join(pkgs, n), func(string) bool { return false })
+	})
+	if err != nil {
+		return err
+	}
+	api, marker := filepath.Join(b.dir, b.opts.Config.API), filepath.Join(b.dir, catalog.TreeMarker)
+	return b.prune(b.dir, func(p string) bool { return p == api || p == marker || filepath.Dir(p) == pkgs })
+}
+
+// prune removes from dir, inside the new tree, every file that is not a
+// page of the site, and the folders that leaves empty but the tree's
+// root; it does not enter the folders skip names.
+func (b *build) prune(dir string, skip func(string) bool) error {
 	var dirs []string
-	err := filepath.WalkDir(b.dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if p == api || p == filepath.Join(b.dir, catalog.TreeMarker) {
-			return filepath.SkipDir
-		}
 		rel, _ := filepath.Rel(b.dir, p)
 		switch {
+		case d.IsDir() && p != dir && skip(p):
+			return filepath.SkipDir
 		case d.IsDir():
 			dirs = append(dirs, p)
 		case !b.pages[rel] && rel != ".nojekyll":
@@ -153,8 +167,33 @@ func (b *build) pruneSite() error {
 	if err != nil {
 		return err
 	}
-	for i := len(dirs) - 1; i > 0; i-- { // deepest first; never the root
-		os.Remove(dirs[i]) // fails, as it should, unless empty
+	for i := len(dirs) - 1; i >= 0; i-- { // deepest first
+		if dirs[i] != b.dir {
+			os.Remove(dirs[i]) // fails, as it should, unless empty
+		}
 	}
 	return nil
+}
+
+// eachOf calls fn for every name, jobs at once, and returns the first error.
+func eachOf(names []string, jobs int, fn func(string) error) error {
+	var g errgroup.Group
+	g.SetLimit(max(jobs, 1))
+	for _, n := range names {
+		g.Go(func() error { return fn(n) })
+	}
+	return g.Wait()
+}
+
+// listNames lists the folder dir's entries but . and .., in no order;
+// none if it cannot be read.
+func listNames(dir string) []string {
+	fd, err := retry(func() (int, error) { return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) })
+	if err != nil {
+		return nil
+	}
+	d := &dirHandle{fd: fd}
+	defer d.Close()
+	names, _ := d.names()
+	return names
 }
