@@ -171,7 +171,7 @@ func newSiteInfo(d Data) *siteInfo {
 // known lacks, in the order first met.
 func (m *model) addPackages(d Data, pvs []schema.Version, known map[string]*category) ([]string, error) {
 	var extra []string
-	ranges := map[string]*version{} // by cdapVersion: the first version with it
+	seen := &parsed{versions: map[string]bool{}, ranges: map[string]*version{}}
 	for i := 0; i < len(d.Entries); {
 		j := i
 		for j < len(d.Entries) && d.Entries[j].Name == d.Entries[i].Name {
@@ -186,7 +186,7 @@ func (m *model) addPackages(d Data, pvs []schema.Version, known map[string]*cate
 		}
 		p := &pkg{Name: name}
 		for _, e := range d.Entries[i:j] {
-			v, err := newVersion(e, d.Specs[e.Name+"@"+e.Version], pvs, ranges)
+			v, err := newVersion(e, d.Specs[e.Name+"@"+e.Version], pvs, seen)
 			if err != nil {
 				return nil, err
 			}
@@ -203,9 +203,12 @@ func (m *model) addPackages(d Data, pvs []schema.Version, known map[string]*cate
 	return extra, nil
 }
 
-func newVersion(e catalog.Entry, spec *schema.Spec, pvs []schema.Version, ranges map[string]*version) (*version, error) {
-	if _, err := schema.ParseVersion(e.Version); err != nil {
-		return nil, fmt.Errorf("site: %s: version %q is not a path segment", e.Name, e.Version)
+func newVersion(e catalog.Entry, spec *schema.Spec, pvs []schema.Version, seen *parsed) (*version, error) {
+	if !seen.versions[e.Version] {
+		if _, err := schema.ParseVersion(e.Version); err != nil {
+			return nil, fmt.Errorf("site: %s: version %q is not a path segment", e.Name, e.Version)
+		}
+		seen.versions[e.Version] = true
 	}
 	v := &version{Entry: e, Spec: spec}
 	if spec != nil && spec.Range != nil {
@@ -213,10 +216,8 @@ func newVersion(e catalog.Entry, spec *schema.Spec, pvs []schema.Version, ranges
 		v.Compat = compatible(v.Range, pvs)
 		return v, nil
 	}
-	// Versions of a marketplace share a few ranges: each is parsed once
-	// (50,000 parses took a third of the site's model).
-	if seen := ranges[e.CDAPVersion]; seen != nil {
-		v.Range, v.Compat = seen.Range, seen.Compat
+	if other := seen.ranges[e.CDAPVersion]; other != nil {
+		v.Range, v.Compat = other.Range, other.Compat
 		return v, nil
 	}
 	if e.CDAPVersion != "" {
@@ -227,8 +228,16 @@ func newVersion(e catalog.Entry, spec *schema.Spec, pvs []schema.Version, ranges
 		v.Range = &r
 	}
 	v.Compat = compatible(v.Range, pvs)
-	ranges[e.CDAPVersion] = v
+	seen.ranges[e.CDAPVersion] = v
 	return v, nil
+}
+
+// parsed are the version strings and ranges the model has parsed: the
+// versions of a marketplace share a few of each, and parsing each of
+// 50,000 took most of the site's model.
+type parsed struct {
+	versions map[string]bool     // valid
+	ranges   map[string]*version // by cdapVersion, the first version with it
 }
 
 // compatible are the indices of the product versions in r (all when r is
