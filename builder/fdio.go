@@ -155,12 +155,21 @@ func (d *dirHandle) statIn(dir, name string) (unix.Stat_t, error) {
 // version is still in the folder dir as it was written: one open and a
 // stat relative to it per file.
 func intactDir(dir string, prev *cachedVersion) bool {
-	fd, err := retry(func() (int, error) { return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) })
+	d, err := openDirPath(dir)
 	if err != nil {
 		return false
 	}
-	defer unix.Close(fd)
-	return (&dirHandle{fd: fd}).intact(prev)
+	defer d.Close()
+	return d.intact(prev)
+}
+
+// openDirPath opens the folder at the path dir: one open, no os.File.
+func openDirPath(dir string) (*dirHandle, error) {
+	fd, err := retry(func() (int, error) { return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) })
+	if err != nil {
+		return nil, err
+	}
+	return &dirHandle{fd: fd}, nil
 }
 
 // exactDir is intactDir, and the folder holds nothing else: no file
@@ -169,11 +178,10 @@ func intactDir(dir string, prev *cachedVersion) bool {
 // in it moves) is as recorded. One fstat instead of listing the folder,
 // which on ext4 cost more than stating all its files.
 func exactDir(dir string, prev *cachedVersion) bool {
-	fd, err := retry(func() (int, error) { return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) })
+	d, err := openDirPath(dir)
 	if err != nil {
 		return false
 	}
-	d := &dirHandle{fd: fd}
 	defer d.Close()
 	st, err := d.folderState()
 	return err == nil && st.sameFile(prev.Folder) && d.intact(prev)

@@ -10,7 +10,6 @@ import (
 	"github.com/market-dev/market/schema/catalog"
 	"github.com/market-dev/market/site"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sys/unix"
 )
 
 // SpareDir is where a tree keeps the tree it replaced, inside its
@@ -188,11 +187,10 @@ func eachOf(names []string, jobs int, fn func(string) error) error {
 // listNames lists the folder dir's entries but . and .., in no order;
 // none if it cannot be read.
 func listNames(dir string) []string {
-	fd, err := retry(func() (int, error) { return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) })
+	d, err := openDirPath(dir)
 	if err != nil {
 		return nil
 	}
-	d := &dirHandle{fd: fd}
 	defer d.Close()
 	names, _ := d.names()
 	return names
