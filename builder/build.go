@@ -51,7 +51,11 @@ type Options struct {
 	Config *Config
 	// Signer signs the tree; nil builds an unsigned tree.
 	Signer *sign.Signer
-	// Jobs bounds the version folders processed at once (default GOMAXPROCS).
+	// Jobs bounds the version folders processed at once (default twice
+	// GOMAXPROCS: a rebuild spends most of its time stating files, in the
+	// kernel, and two goroutines a core kept both cores of a 2-core machine
+	// busier: 0.1 to 0.2 s off rebuilds of 50,000 versions that take 1.4
+	// and 2.5 s).
 	Jobs int
 	// Now bounds plausible `created` times (default time.Now).
 	Now time.Time
@@ -95,7 +99,7 @@ func (o *Options) defaults() error {
 		o.Out = filepath.Join(o.repo(), cmp.Or(o.Config.Out, "dist"))
 	}
 	if o.Jobs <= 0 {
-		o.Jobs = runtime.GOMAXPROCS(0)
+		o.Jobs = 2 * runtime.GOMAXPROCS(0)
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
