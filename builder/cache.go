@@ -417,13 +417,14 @@ func (c *cache) entries() error {
 
 // write writes c into the tree dir.
 func (c *cache) write(dir string) error {
-	return startRecords(dir, c.Versions).finish(c.cacheBody)
+	return startRecords(dir, c.Versions, nil).finish(c.cacheBody)
 }
 
 // recordWriter writes a cache file in two parts: the records and entries,
 // final once the version folders are written, in the background; then,
 // once the catalogs and the site are made, the meta.
 type recordWriter struct {
+	file     string // where the record goes
 	f        *os.File
 	w        *bufio.Writer
 	h        hash.Hash32 // what the trailer's checksum covers
@@ -437,27 +438,32 @@ type recordWriter struct {
 }
 
 // startRecords starts writing the cache file of the tree dir with these
-// records. They must not change until finish or abort returns.
-func startRecords(dir string, versions map[string]*cachedVersion) *recordWriter {
-	rw := &recordWriter{h: newChecksum(), n: len(versions), done: make(chan struct{})}
+// records. They must not change until finish or abort returns. With
+// entriesOf, a record whose versions are these, keyed the same, the
+// entries are copied from its file as they are, under its digest, instead
+// of from the records: a rebuild that only refreshes input states holds
+// no entry in memory.
+func startRecords(dir string, versions map[string]*cachedVersion, entriesOf *cache) *recordWriter {
+	file := filepath.Join(dir, catalog.TreeMarker, CacheFile)
+	rw := &recordWriter{file: file, h: newChecksum(), n: len(versions), done: make(chan struct{})}
 	go func() {
 		defer close(rw.done)
-		rw.err = rw.body(dir, versions)
+		rw.err = rw.body(versions, entriesOf)
 	}()
 	return rw
 }
 
-// body writes the header, the records and the entries.
-func (rw *recordWriter) body(dir string, versions map[string]*cachedVersion) error {
-	file := filepath.Join(dir, catalog.TreeMarker, CacheFile)
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+// body writes the header, the records and the entries, into a file beside
+// the record's, which finish renames into place.
+func (rw *recordWriter) body(versions map[string]*cachedVersion, entriesOf *cache) error {
+	if err := os.MkdirAll(filepath.Dir(rw.file), 0o755); err != nil {
 		return err
 	}
 	head, err := json.Marshal(cache{Format: FormatVersion, Layout: cacheLayout, Rules: schema.Rules()})
 	if err != nil {
 		return err
 	}
-	if rw.f, err = os.Create(file); err != nil {
+	if rw.f, err = os.Create(rw.file + ".new"); err != nil {
 		return err
 	}
 	rw.w = bufio.NewWriterSize(rw.f, 1<<16)
@@ -480,6 +486,9 @@ func (rw *recordWriter) body(dir string, versions map[string]*cachedVersion) err
 		hashed(e.buf)
 		rw.recs += int64(len(size) + len(e.buf))
 	}
+	if entriesOf != nil {
+		return rw.copyEntries(entriesOf)
+	}
 	ents := newChecksum()
 	for _, rel := range rels {
 		for _, part := range versions[rel].entryParts() {
@@ -489,6 +498,21 @@ func (rw *recordWriter) body(dir string, versions map[string]*cachedVersion) err
 		}
 	}
 	rw.entsSum = ents.Sum32()
+	return nil
+}
+
+// copyEntries writes c's entries section as c's file has it, under the
+// digest c recorded: entries damaged since are still found out when read.
+func (rw *recordWriter) copyEntries(c *cache) error {
+	f, err := os.Open(c.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(rw.w, io.NewSectionReader(f, c.ents.at, c.ents.len)); err != nil {
+		return err
+	}
+	rw.ents, rw.entsSum = c.ents.len, c.ents.sum
 	return nil
 }
 
@@ -529,7 +553,10 @@ func (rw *recordWriter) finish(m cacheBody) error {
 	if err := rw.w.Flush(); err != nil {
 		return err
 	}
-	return rw.f.Close()
+	if err := rw.f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(rw.file+".new", rw.file)
 }
 
 // abort waits for the records being written and leaves the file as it is

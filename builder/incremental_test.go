@@ -502,6 +502,18 @@ func TestNoChangeDecidedByRecord(t *testing.T) {
 	if got := steps(func() { build(t, repo, out, demo, false) }); !slices.Equal(got, want) {
 		t.Errorf("after the touched catalog was recorded, ran %q, want %q", got, want)
 	}
+	// The records rewritten above copied their entries from the record
+	// before: a rebuild lists the versions from them, as a full build would.
+	os.WriteFile(cfg, append(data, '\n', '\n'), 0o644)
+	rec = build(t, repo, out, demo, false)
+	if !slices.Equal(rec.fresh, []string{"hydrator-plugin-demo-transform@1.1.0"}) || strings.Contains(strings.Join(rec.notes, "\n"), "read instead") {
+		t.Errorf("rebuilt %q with notes %q; want the changed version alone, from the recorded entries", rec.fresh, rec.notes)
+	}
+	full := filepath.Join(t.TempDir(), "dist")
+	build(t, repo, full, demo, true)
+	if got, want := servedFiles(t, out), servedFiles(t, full); !mapsEqual(got, want) {
+		t.Error("a rebuild from copied entries differs from a full build")
+	}
 }
 
 // TestUnlistedFolders: a version folder whose own state is as recorded is

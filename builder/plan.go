@@ -146,19 +146,16 @@ func (b *build) compare(ctx context.Context) error {
 }
 
 // keepTree ends a build whose tree is already in place, refreshing the
-// recorded input states so the next build need not rehash.
+// recorded input states so the next build need not rehash. Its versions
+// are the previous record's, keyed the same, so their entries are copied
+// from that record as they are.
 func (b *build) keepTree() error {
-	b.loadEntries()
-	for i, rec := range b.records { // made before the entries were loaded
-		if p := b.plans[i]; rec.entry == nil && p.prev != nil && p.prev.Key == rec.Key {
-			rec.entry, rec.fields = p.prev.entry, p.prev.fields
-		}
-	}
 	b.unchanged, b.reused = true, len(b.tree.Versions)
 	for _, v := range b.tree.Versions {
 		b.opts.Reporter.Built(v.Name, v.Version.String(), true)
 	}
-	if err := b.nextCache().write(b.opts.Out); err != nil {
+	next := b.nextCache()
+	if err := startRecords(b.opts.Out, next.Versions, b.prev).finish(next.cacheBody); err != nil {
 		return err
 	}
 	return errUnchanged

@@ -64,7 +64,7 @@ func (b *build) writeVersions(ctx context.Context) error {
 	}
 	b.sortEntries()
 	b.nextSpare = spareOf(b.prev)
-	b.recordOut = startRecords(b.dir, b.recordMap()) // while the catalogs and site are made
+	b.recordOut = startRecords(b.dir, b.recordMap(), nil) // while the catalogs and site are made
 	// The records are made: what the previous builds recorded is not
 	// needed past this step but for the spare's keys (keptPages).
 	b.prev, b.plans = nil, nil
