@@ -51,11 +51,9 @@ type Options struct {
 	Config *Config
 	// Signer signs the tree; nil builds an unsigned tree.
 	Signer *sign.Signer
-	// Jobs bounds the version folders processed at once (default twice
-	// GOMAXPROCS: a rebuild spends most of its time stating files, in the
-	// kernel, and two goroutines a core kept both cores of a 2-core machine
-	// busier: 0.1 to 0.2 s off rebuilds of 50,000 versions that take 1.4
-	// and 2.5 s).
+	// Jobs bounds the version folders written at once (default
+	// GOMAXPROCS). Work that mostly states files (the scan, the plan,
+	// checking a tree in place or a spare) runs twice as many (statJobs).
 	Jobs int
 	// Now bounds plausible `created` times (default time.Now).
 	Now time.Time
@@ -99,7 +97,7 @@ func (o *Options) defaults() error {
 		o.Out = filepath.Join(o.repo(), cmp.Or(o.Config.Out, "dist"))
 	}
 	if o.Jobs <= 0 {
-		o.Jobs = 2 * runtime.GOMAXPROCS(0)
+		o.Jobs = runtime.GOMAXPROCS(0)
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -112,6 +110,13 @@ func (o *Options) defaults() error {
 
 // repo is the repository root: the folder that holds the packages
 // directory, market.yaml and categories/.
+// statJobs bounds the goroutines of work that mostly states files: it
+// waits in the kernel, and two goroutines a job kept both cores of a
+// 2-core machine busier (rebuilds of 50,000 versions: no change 1.55 ->
+// 1.37 s, one change 2.6 -> 2.45 s, measured back to back), where more
+// writers at once would only hold more memory.
+func (o *Options) statJobs() int { return 2 * o.Jobs }
+
 func (o *Options) repo() string { return filepath.Dir(filepath.Clean(o.Packages)) }
 
 // Validate checks the packages directory and returns every problem found.
@@ -125,7 +130,7 @@ func Validate(opts Options) (*Tree, error) {
 }
 
 func scan(opts Options, prev *cache) (*Tree, error) {
-	t, err := scanTree(opts.Packages, opts.Config, opts.Now, opts.Jobs, prev)
+	t, err := scanTree(opts.Packages, opts.Config, opts.Now, opts.statJobs(), prev)
 	if err != nil {
 		return nil, err
 	}

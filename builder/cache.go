@@ -154,15 +154,21 @@ type cachedVersion struct {
 	// loads it.
 	entry []byte
 	// fields are the entry's fields but its files (encodeEntry), which a
-	// build reads back many times faster than the element's JSON.
-	fields []byte
+	// build reads back many times faster than the element's JSON; nil for
+	// a version built afresh, whose catalogEntry gives them.
+	fields       []byte
+	catalogEntry *catalog.Entry
 }
 
 // entryParts are what the entries section holds of the version: its
 // element and its fields, each behind its length.
 func (c *cachedVersion) entryParts() [][]byte {
+	fields := c.fields
+	if fields == nil && c.entry != nil && c.catalogEntry != nil {
+		fields = encodeEntry(*c.catalogEntry) // not held for 50,000 versions built afresh
+	}
 	return [][]byte{binary.AppendUvarint(nil, uint64(len(c.entry))), c.entry,
-		binary.AppendUvarint(nil, uint64(len(c.fields))), c.fields}
+		binary.AppendUvarint(nil, uint64(len(fields))), fields}
 }
 
 // files are the served files of the version and their digests, as the

@@ -41,7 +41,7 @@ func (b *build) plan(ctx context.Context) error {
 	vs := b.tree.Versions
 	b.plans = make([]versionPlan, len(vs))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(b.opts.Jobs)
+	g.SetLimit(b.opts.statJobs())
 	for i, v := range vs {
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
@@ -165,7 +165,7 @@ func (b *build) keepTree() error {
 // this build would write: keyed as recorded, its outputs as written.
 func (b *build) sameVersions(ctx context.Context) (bool, error) {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(b.opts.Jobs)
+	g.SetLimit(b.opts.statJobs())
 	for i, v := range b.tree.Versions {
 		g.Go(func() error {
 			p := b.plans[i]

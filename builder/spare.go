@@ -78,7 +78,7 @@ func (b *build) recycle() error {
 		want[v.rel] = true
 	}
 	pkgs := filepath.Join(b.api, "packages")
-	return eachOf(listNames(pkgs), b.opts.Jobs, func(n string) error {
+	return eachOf(listNames(pkgs), b.opts.statJobs(), func(n string) error {
 		versions := listNames(filepath.Join(pkgs, n))
 		left := len(versions)
 		for _, v := range versions {
@@ -133,7 +133,7 @@ func (b *build) pruneSite() error {
 		return nil
 	}
 	pkgs := filepath.Join(b.dir, site.PackagesDir)
-	err := eachOf(listNames(pkgs), b.opts.Jobs, func(n string) error {
+	err := eachOf(listNames(pkgs), b.opts.statJobs(), func(n string) error {
 		return b.prune(filepath.Join(pkgs, n), func(string) bool { return false })
 	})
 	if err != nil {

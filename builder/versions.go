@@ -32,6 +32,9 @@ func (b *build) writeVersions(ctx context.Context) error {
 	reused := make([]bool, n)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.opts.Jobs)
+	if b.spare != nil {
+		g.SetLimit(b.opts.statJobs()) // mostly checking the spare's folders
+	}
 	for i, v := range b.tree.Versions {
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
@@ -91,6 +94,7 @@ func (b *build) sortEntries() {
 	for k, i := range order {
 		entries[k], elems[k] = b.entries[i], b.records[i].entry
 		entries[k].Files = nil // in the element; the site asks the records (versionFiles)
+		b.records[i].catalogEntry = &entries[k]
 	}
 	b.entries, b.elems = entries, elems
 }
@@ -109,7 +113,7 @@ func (b *build) entry(v *Version, rec *cachedVersion) (catalog.Entry, error) {
 	if v.Spec != nil {
 		e = catalog.NewEntry(v.Name, v.Version, v.Spec, rec.files())
 		data, err := catalog.EncodeElement(e)
-		rec.entry, rec.fields = data, encodeEntry(e)
+		rec.entry = data // its fields are encoded as the record is written (entryParts)
 		return e, err
 	}
 	if err := decodeEntry(rec.fields, &e); err != nil {

@@ -58,7 +58,7 @@ func (o *buildOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.opts.Packages, "packages", "packages", "the packages directory")
 	f.StringVar(&o.opts.Out, "out", "", "the output directory (default: market.yaml's out, else dist beside the packages directory)")
 	f.StringVar(&o.config, "config", "", "market.yaml to use (default: beside the packages directory, if any)")
-	f.IntVar(&o.opts.Jobs, "jobs", 0, "version folders processed at once (default: twice the number of CPUs)")
+	f.IntVar(&o.opts.Jobs, "jobs", 0, "version folders written at once (default: the number of CPUs; work that only states files runs twice as many)")
 	f.BoolVar(&o.unsigned, "unsigned", false, "build without signatures (for local previews only)")
 	f.BoolVar(&o.opts.NoCache, "no-cache", false, "rebuild every version folder, ignoring the previous build's cache")
 	f.BoolVar(&o.quiet, "quiet", false, "print only problems and the final line")
