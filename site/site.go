@@ -22,6 +22,7 @@ package site
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -187,7 +188,15 @@ func Render(write Writer, d Data) error {
 func pageKey(tmpl string, p *page) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "site %s\ntemplate %s\n", Fingerprint(), tmpl)
-	if err := json.NewEncoder(h).Encode(p); err != nil {
+	// The cards one at a time: the index's JSON whole is megabytes.
+	bare := *p
+	bare.Cards = nil
+	enc := json.NewEncoder(h)
+	err := enc.Encode(&bare)
+	for _, c := range p.Cards {
+		err = cmp.Or(err, enc.Encode(c))
+	}
+	if err != nil {
 		return "", fmt.Errorf("site: %s: %w", tmpl, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
