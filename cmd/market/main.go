@@ -10,17 +10,19 @@ import (
 	"syscall"
 )
 
-// The collector's settings unless GOGC or GOMEMLIMIT set them. A build of
-// 50,000 versions holds about 250 MB (300 MB rebuilding from a spare); at
-// Go's default (gcPercent 100) the heap grows to twice what it holds before
-// a collection, and with fragmentation the process reached 750 MB. At 50 it
-// grows by half: a full build stays under 512 MB and a no-change rebuild
-// under 256 MB, for about twice the (small) collection work. memoryLimit is
-// a soft ceiling above what a 50,000-version rebuild reaches: near it the
-// collector runs more often, so a larger marketplace should raise it.
+// The collector's settings unless GOGC or GOMEMLIMIT set them. A full
+// build of 50,000 versions holds about 330 MB, a one-change rebuild 280 MB,
+// a no-change rebuild 140 MB; at Go's default (gcPercent 100) the heap
+// grows to twice what it holds before a collection: 660 MB for the full
+// build. At 50 it grows by half, for about twice the (small) collection
+// work. memoryLimit is a soft ceiling that the full build of 50,000
+// versions reaches near its end (it then collects more often, and stays
+// under 512 MiB), which the rebuilds stay well below; a larger
+// marketplace should raise it (GOMEMLIMIT), or its builds collect ever
+// more often.
 const (
 	gcPercent   = 50
-	memoryLimit = 768 << 20
+	memoryLimit = 480 << 20
 )
 
 func main() {
