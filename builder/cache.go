@@ -293,6 +293,9 @@ func readCache(f *os.File, size int64, h io.Writer) (*cache, string) {
 	for i := range lens {
 		lens[i] = binary.BigEndian.Uint64(footer[8*i:])
 	}
+	if int64(len(head))+cacheFooter > size {
+		return nil, broken // the header runs into the footer
+	}
 	rest := uint64(size) - cacheFooter - uint64(len(head))
 	if lens[0] > rest || lens[1] > rest-lens[0] || lens[2] != rest-lens[0]-lens[1] {
 		return nil, broken

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -125,6 +126,29 @@ func TestCacheChunks(t *testing.T) {
 		if g := got.Versions[rel]; !reflect.DeepEqual(g, want) {
 			t.Fatalf("%s: read back %+v, wrote %+v", rel, g, want)
 		}
+	}
+}
+
+// TestCacheHeaderIntoFooter: a file whose header line runs into the
+// footer's bytes, with lengths there chosen so that unchecked arithmetic
+// wraps around and passes, is refused, not decoded (it panicked).
+func TestCacheHeaderIntoFooter(t *testing.T) {
+	out := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(out, catalog.TreeMarker), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	head := fmt.Sprintf(`{"format":%d,"layout":%d,"x":"%s"}`+"\n", FormatVersion, cacheLayout, strings.Repeat("A", 20))
+	size := uint64(len(head) + 8)
+	rest := size - cacheFooter - uint64(len(head)) // wraps
+	tail := []byte(head[len(head)-16:])            // the footer's first two lengths
+	meta := rest - binary.BigEndian.Uint64(tail[:8]) - binary.BigEndian.Uint64(tail[8:])
+	data := binary.BigEndian.AppendUint64([]byte(head), meta)
+	data = append(data, "00000000\n"...)
+	if err := os.WriteFile(filepath.Join(out, catalog.TreeMarker, CacheFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, why := loadCache(out); c != nil || why == "" {
+		t.Errorf("loaded (%q)", why)
 	}
 }
 
