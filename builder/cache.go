@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/market-dev/market/schema"
@@ -44,6 +45,8 @@ type cache struct {
 	order  []string // the recorded versions, in the file's order
 	ents   section  // the entries section
 	loaded bool     // the entries are loaded
+	// partial, of a spare's record (spareRecord): spareSite.Partial.
+	partial map[string]bool
 }
 
 // section is a part of the cache file read only when needed, and checked
@@ -89,10 +92,14 @@ type cacheBody struct {
 // replaced it: with each version's Spare, a build knows the spare without
 // reading the spare's record (spareRecord).
 type spareSite struct {
-	Known       bool // false: the spare's own record must be read
+	Known       bool // false: the spare is not known, and not recycled
 	Site        []fileState
 	PageKeys    map[string]string
 	SiteWideKey string
+	// Partial are the packages some of whose versions in the spare the
+	// record does not list (no Spare: gone since, or written anew): their
+	// pages in the spare may show versions the record cannot tell of.
+	Partial []string
 }
 
 // spareRecord is the record of the spare tree that c's build left, as c
@@ -103,26 +110,37 @@ func (c *cache) spareRecord() *cache {
 		return nil
 	}
 	s := &cache{cacheBody: cacheBody{Versions: map[string]*cachedVersion{}, Site: c.Spare.Site,
-		PageKeys: c.Spare.PageKeys, SiteWideKey: c.Spare.SiteWideKey}}
+		PageKeys: c.Spare.PageKeys, SiteWideKey: c.Spare.SiteWideKey}, partial: map[string]bool{}}
 	for rel, v := range c.Versions {
 		if v.Spare.Inode != 0 {
 			s.Versions[rel] = &cachedVersion{Key: v.Key, Outputs: v.Outputs, Folder: v.Spare}
 		}
 	}
+	for _, pkg := range c.Spare.Partial {
+		s.partial[pkg] = true
+	}
 	return s
 }
 
 // spareOf is the spare site a build that replaces the tree prev records
-// (the spare-to-be is prev's tree).
-func spareOf(prev *cache) spareSite {
+// (the spare-to-be is prev's tree) with the records next.
+func spareOf(prev *cache, next map[string]*cachedVersion) spareSite {
 	if prev == nil {
 		return spareSite{}
 	}
-	return spareSite{Known: true, Site: prev.Site, PageKeys: prev.PageKeys, SiteWideKey: prev.SiteWideKey}
+	partial := map[string]bool{}
+	for rel := range prev.Versions {
+		if v := next[rel]; v == nil || v.Spare.Inode == 0 {
+			pkg, _, _ := strings.Cut(rel, "/")
+			partial[pkg] = true
+		}
+	}
+	return spareSite{Known: true, Site: prev.Site, PageKeys: prev.PageKeys, SiteWideKey: prev.SiteWideKey,
+		Partial: slices.Sorted(maps.Keys(partial))}
 }
 
 // cacheLayout changes with the layout of cache.json itself.
-const cacheLayout = 16
+const cacheLayout = 17
 
 // cachedVersion records one version folder: the key of its inputs, the
 // state of its input files (to skip rehashing what did not change), and the
@@ -308,7 +326,7 @@ func readCache(f *os.File, size int64, h io.Writer) (*cache, string) {
 	c.SiteKey, c.ScanKey, c.TreeKey, c.SiteWideKey, c.KeyBase = d.string(), d.string(), d.string(), d.string(), d.string()
 	c.Site, c.Top = d.states(), d.states()
 	c.PageKeys = d.pageKeys()
-	c.Spare = spareSite{Known: d.uint() == 1, Site: d.states(), PageKeys: d.pageKeys(), SiteWideKey: d.string()}
+	c.Spare = spareSite{Known: d.uint() == 1, Site: d.states(), PageKeys: d.pageKeys(), SiteWideKey: d.string(), Partial: d.strings()}
 	n := d.uint()
 	c.ents = section{int64(len(head)) + int64(lens[0]), int64(lens[1]), uint32(d.uint())}
 	if d.err != nil || len(d.data) != 0 || n > lens[0] {
@@ -548,6 +566,7 @@ func (rw *recordWriter) finish(m cacheBody) error {
 	meta.states(m.Spare.Site)
 	meta.pageKeys(m.Spare.PageKeys)
 	meta.string(m.Spare.SiteWideKey)
+	meta.strings(m.Spare.Partial)
 	meta.uint(uint64(rw.n))
 	meta.uint(uint64(rw.entsSum))
 	footer := make([]byte, 0, cacheFooter)

@@ -30,7 +30,8 @@ func TestCacheRoundTrip(t *testing.T) {
 	key := strings.Repeat("ab", 32)
 	c := &cache{cacheBody: cacheBody{SiteKey: "site", ScanKey: "scan", TreeKey: "tree", SiteWideKey: "wide",
 		Site: []fileState{st("index.html", 0)}, PageKeys: map[string]string{"index.html": "k1", "categories/a/index.html": "k2"},
-		Spare: spareSite{Known: true, Site: []fileState{st("404.html", 6)}, PageKeys: map[string]string{"404.html": "k3"}, SiteWideKey: "old"}, Top: []fileState{st("v2/packages.json", 1), st("spec.json", 0)},
+		Spare: spareSite{Known: true, Site: []fileState{st("404.html", 6)}, PageKeys: map[string]string{"404.html": "k3"}, SiteWideKey: "old",
+			Partial: []string{"a", "b"}}, Top: []fileState{st("v2/packages.json", 1), st("spec.json", 0)},
 		Versions: map[string]*cachedVersion{
 			"a/1.0.0": {Key: key, Inputs: []fileState{st("spec.json", 2)}, Outputs: []fileState{st("spec.json", 2), st("spec.json.asc", 0)},
 				Warnings: []problem.Problem{{File: "spec.json", Pointer: "/x", Severity: problem.Warning, Message: "hm"}}, entry: []byte(`{"label":"A"}`)},

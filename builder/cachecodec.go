@@ -72,6 +72,13 @@ func (e *encoder) states(states []fileState) {
 	}
 }
 
+func (e *encoder) strings(ss []string) {
+	e.uint(uint64(len(ss)))
+	for _, s := range ss {
+		e.string(s)
+	}
+}
+
 // pageKeys writes the site's page keys, sorted by page.
 func (e *encoder) pageKeys(keys map[string]string) {
 	e.uint(uint64(len(keys)))
@@ -248,6 +255,18 @@ func decodeRecords(data []byte, count int) ([]string, []*cachedVersion, bool) {
 		vs[i] = v
 	}
 	return rels, vs, len(d.data) == 0
+}
+
+func (d *decoder) strings() []string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	ss := make([]string, n)
+	for i := range ss {
+		ss[i] = d.string()
+	}
+	return ss
 }
 
 func (d *decoder) pageKeys() map[string]string {

@@ -595,3 +595,44 @@ func TestSettledFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestSpareKeepsNoStalePage: a package page is kept from the spare only if
+// the record knows every version the spare's page shows. A version removed
+// (or written anew) since the spare was the tree in place is on the
+// spare's page but not in the record that describes the spare.
+func TestSpareKeepsNoStalePage(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		before func(t *testing.T, pkgs string) // before B, whose spare is A
+	}{
+		{"removed", func(t *testing.T, pkgs string) {
+			os.RemoveAll(filepath.Join(pkgs, "hydrator-plugin-demo-transform", "0.9.0"))
+		}},
+		{"written anew, then removed", func(t *testing.T, pkgs string) {
+			p := filepath.Join(pkgs, "hydrator-plugin-demo-transform", "0.9.0", "demo-transform-0.9.0.json")
+			data, _ := os.ReadFile(p)
+			os.WriteFile(p, append(data, '\n'), 0o644)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := copyExamples(t)
+			out, pkgs := filepath.Join(repo, "dist"), filepath.Join(repo, "packages")
+			s := signer(t, "demo.sec.asc", "")
+			build(t, repo, out, s, false) // A
+			tc.before(t, pkgs)
+			build(t, repo, out, s, false) // B
+			os.RemoveAll(filepath.Join(pkgs, "hydrator-plugin-demo-transform", "0.9.0"))
+			write(t, filepath.Join(pkgs, "datapack-demo-cities", "1.0.0", "cities.csv"), "city\nOslo\n")
+			build(t, repo, out, s, false) // C, from the spare A
+			full := filepath.Join(t.TempDir(), "full")
+			build(t, repo, full, s, true)
+			if got, want := servedFiles(t, out), servedFiles(t, full); !mapsEqual(got, want) {
+				for f, sum := range want {
+					if got[f] != sum {
+						t.Errorf("%s differs from a full build's", f)
+					}
+				}
+			}
+		})
+	}
+}

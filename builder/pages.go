@@ -80,7 +80,7 @@ func (b *build) keptPages() func(string) bool {
 	}
 	for i, v := range b.tree.Versions {
 		old := b.spare.Versions[v.rel]
-		ok := old != nil && old.Key == b.records[i].Key && count[v.Name] > 0
+		ok := old != nil && old.Key == b.records[i].Key && count[v.Name] > 0 && !b.spare.partial[v.Name]
 		if _, seen := same[v.Name]; !seen {
 			same[v.Name] = ok
 		}

@@ -66,8 +66,9 @@ func (b *build) writeVersions(ctx context.Context) error {
 		}
 	}
 	b.sortEntries()
-	b.nextSpare = spareOf(b.prev)
-	b.recordOut = startRecords(b.dir, b.recordMap(), nil) // while the catalogs and site are made
+	records := b.recordMap()
+	b.nextSpare = spareOf(b.prev, records)
+	b.recordOut = startRecords(b.dir, records, nil) // while the catalogs and site are made
 	// The records are made: what the previous builds recorded is not
 	// needed past this step but for the spare's keys (keptPages).
 	b.prev, b.plans = nil, nil
