@@ -588,7 +588,8 @@ func TestSettledFolder(t *testing.T) {
 	for _, tc := range []struct {
 		mtime, ctime float64 // seconds before the scan
 		want         bool
-	}{{2, 2, true}, {1.5, 1.01, true}, {2, 0.5, false}, {0.5, 2, false}, {0, 0, false}, {-5, 2, false}} {
+	}{{2.5, 2.5, true}, {1.5, 1.01, true}, {2.5, 0.5, false}, {0.5, 2.5, false}, {0, 0, false}, {-5, 2.5, false},
+		{2, 2, false}} { // whole seconds: a file system that keeps no finer times
 		st := builder.FolderState(started.Add(-time.Duration(tc.mtime*float64(time.Second))), started.Add(-time.Duration(tc.ctime*float64(time.Second))))
 		if got := builder.Settled(st, started); got != tc.want {
 			t.Errorf("mtime %gs, ctime %gs before the scan: settled = %v, want %v", tc.mtime, tc.ctime, got, tc.want)

@@ -443,10 +443,12 @@ func (s *scanner) unlisted(pkg *dirHandle, dir *listed, v *Version) bool {
 // at started, can tell a later change from it: its times are a second
 // older than the scan, where file times (coarse, of the kernel's clock
 // tick) of any later change must differ. A folder changed in the very
-// tick the scan saw it could otherwise keep its recorded times.
+// tick the scan saw it could otherwise keep its recorded times. A file
+// system that keeps whole seconds only (FAT keeps two) is never trusted:
+// a time on the second, to the nanosecond, is taken for one.
 func settled(st fileState, started time.Time) bool {
 	limit := started.Add(-time.Second).UnixNano()
-	return st.MTime < limit && st.CTime < limit
+	return st.MTime < limit && st.CTime < limit && st.MTime%int64(time.Second) != 0
 }
 
 // asRecorded takes v, holding files, as the previous build recorded it
