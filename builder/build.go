@@ -108,8 +108,6 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-// repo is the repository root: the folder that holds the packages
-// directory, market.yaml and categories/.
 // statJobs bounds the goroutines of work that mostly states files: it
 // waits in the kernel, and two goroutines a job kept both cores of a
 // 2-core machine busier (rebuilds of 50,000 versions: no change 1.55 ->
@@ -117,6 +115,8 @@ func (o *Options) defaults() error {
 // writers at once would only hold more memory.
 func (o *Options) statJobs() int { return 2 * o.Jobs }
 
+// repo is the repository root: the folder that holds the packages
+// directory, market.yaml and categories/.
 func (o *Options) repo() string { return filepath.Dir(filepath.Clean(o.Packages)) }
 
 // Validate checks the packages directory and returns every problem found.
@@ -252,12 +252,13 @@ type build struct {
 	entries       []catalog.Entry // versions: every version, deprecated ones too, in catalog order
 	elems         [][]byte        // versions: each entry's catalog element (catalog.EncodeElement)
 	reused        int
-	top           []topFile          // catalogs
-	cats          []catalog.Category // catalogs
-	pages         map[string]bool    // site: the pages, by path in the tree
-	siteKey       string             // site
-	siteFiles     []fileState        // site
-	pageKeys      map[string]string  // site: the digests its pages but the package pages are rendered from
+	top           []topFile            // catalogs
+	cats          []catalog.Category   // catalogs
+	pages         map[string]bool      // site: the pages, by path in the tree
+	sparePages    map[string]fileState // site: the spare's pages, as its record has them
+	siteKey       string               // site
+	siteFiles     []fileState          // site
+	pageKeys      map[string]string    // site: the digests its pages but the package pages are rendered from
 }
 
 // close undoes what a failed build left: its temporary tree and its lock.
@@ -341,14 +342,14 @@ func (b *build) writeCache(context.Context) error {
 		keys[i] = r.Key
 	}
 	b.treeKey = b.computeTreeKey(keys)
-	return b.recordOut.finish(b.nextCache().cacheBody)
+	return b.recordOut.finish(b.nextMeta()) // its records are being written
 }
 
-// nextCache is the record of this build's tree.
-func (b *build) nextCache() *cache {
-	return &cache{cacheBody: cacheBody{Versions: b.recordMap(),
-		SiteKey: b.siteKey, Site: b.siteFiles, PageKeys: b.pageKeys, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey, Top: b.topStates,
-		SiteWideKey: b.siteWideKey(), KeyBase: b.keyBase(), Spare: b.nextSpare}}
+// nextMeta is the record of this build's tree but its versions' records
+// (recordMap).
+func (b *build) nextMeta() cacheBody {
+	return cacheBody{SiteKey: b.siteKey, Site: b.siteFiles, PageKeys: b.pageKeys, ScanKey: scanKey(b.opts.Config), TreeKey: b.treeKey,
+		Top: b.topStates, SiteWideKey: b.siteWideKey(), KeyBase: b.keyBase(), Spare: b.nextSpare}
 }
 
 // recordMap is every version folder's record, by its path.

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -259,18 +260,29 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func newChecksum() hash.Hash32 { return crc32.New(castagnoli) }
 
-// loadCache reads the previous tree's cache; any problem means no cache.
+// loadCache reads the previous tree's cache; any problem means no cache,
+// and a note naming the file says why.
 func loadCache(out string) (*cache, string) {
 	file := filepath.Join(out, catalog.TreeMarker, CacheFile)
+	c, why := readCacheFile(file)
+	if why != "" {
+		return nil, fmt.Sprintf("build cache %s ignored: %s", file, why)
+	}
+	return c, ""
+}
+
+// readCacheFile reads the cache file; nil and why if it is not to be
+// trusted, nil alone if there is none.
+func readCacheFile(file string) (*cache, string) {
 	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ""
 	}
 	if err != nil {
-		return nil, fmt.Sprintf("build cache ignored: %v", err)
+		return nil, err.Error()
 	}
 	defer f.Close()
-	const damaged = "build cache ignored: its checksum does not match (edited or damaged)"
+	const damaged = "its checksum does not match (edited or damaged)"
 	info, err := f.Stat()
 	if err != nil || info.Size() < cacheTrailer+cacheFooter {
 		return nil, damaged
@@ -297,22 +309,22 @@ func readCache(f *os.File, size int64, h io.Writer) (*cache, string) {
 	h.Write(head)
 	var c cache
 	if err != nil || json.Unmarshal(head, &c) != nil {
-		return nil, "build cache ignored: its header is not valid JSON"
+		return nil, "its header is not valid JSON"
 	}
 	if c.Format != FormatVersion || c.Layout != cacheLayout {
-		return nil, fmt.Sprintf("build cache ignored: written by format %d.%d, this is format %d.%d", c.Format, c.Layout, FormatVersion, cacheLayout)
+		return nil, fmt.Sprintf("written by format %d.%d, this is format %d.%d", c.Format, c.Layout, FormatVersion, cacheLayout)
 	}
-	const broken = "build cache ignored: its body does not decode"
+	const broken = "its body does not decode"
 	footer := make([]byte, cacheFooter)
+	if int64(len(head))+cacheFooter > size {
+		return nil, broken // the header runs into the footer
+	}
 	if _, err := f.ReadAt(footer, size-cacheFooter); err != nil {
 		return nil, broken
 	}
 	var lens [3]uint64 // the records', the entries', the meta's
 	for i := range lens {
 		lens[i] = binary.BigEndian.Uint64(footer[8*i:])
-	}
-	if int64(len(head))+cacheFooter > size {
-		return nil, broken // the header runs into the footer
 	}
 	rest := uint64(size) - cacheFooter - uint64(len(head))
 	if lens[0] > rest || lens[1] > rest-lens[0] || lens[2] != rest-lens[0]-lens[1] {
@@ -494,11 +506,7 @@ func (rw *recordWriter) body(versions map[string]*cachedVersion, entriesOf *cach
 		return err
 	}
 	rw.w = bufio.NewWriterSize(rw.f, 1<<16)
-	hashed := func(part []byte) {
-		rw.h.Write(part)
-		rw.w.Write(part)
-	}
-	hashed(append(head, '\n'))
+	rw.hashed(append(head, '\n'))
 	rels := slices.Sorted(maps.Keys(versions))
 	var e encoder
 	for i, rel := range rels {
@@ -509,8 +517,8 @@ func (rw *recordWriter) body(versions map[string]*cachedVersion, entriesOf *cach
 			return err
 		}
 		size := binary.AppendUvarint(nil, uint64(len(e.buf)))
-		hashed(size)
-		hashed(e.buf)
+		rw.hashed(size)
+		rw.hashed(e.buf)
 		rw.recs += int64(len(size) + len(e.buf))
 	}
 	if entriesOf != nil {
@@ -528,6 +536,12 @@ func (rw *recordWriter) body(versions map[string]*cachedVersion, entriesOf *cach
 	return nil
 }
 
+// hashed writes part, which the trailer's checksum covers.
+func (rw *recordWriter) hashed(part []byte) {
+	rw.h.Write(part)
+	rw.w.Write(part)
+}
+
 // copyEntries writes c's entries section as c's file has it, under the
 // digest c recorded: entries damaged since are still found out when read.
 func (rw *recordWriter) copyEntries(c *cache) error {
@@ -536,8 +550,8 @@ func (rw *recordWriter) copyEntries(c *cache) error {
 		return err
 	}
 	defer f.Close()
-	if _, err := io.Copy(rw.w, io.NewSectionReader(f, c.ents.at, c.ents.len)); err != nil {
-		return err
+	if n, err := io.Copy(rw.w, io.NewSectionReader(f, c.ents.at, c.ents.len)); err != nil || n != c.ents.len {
+		return cmp.Or(err, fmt.Errorf("%s: its entries changed since it was read", c.file))
 	}
 	rw.ents, rw.entsSum = c.ents.len, c.ents.sum
 	return nil
@@ -562,7 +576,7 @@ func (rw *recordWriter) finish(m cacheBody) error {
 	meta.states(m.Site)
 	meta.states(m.Top)
 	meta.pageKeys(m.PageKeys)
-	meta.uint(uint64(flags(m.Spare.Known)))
+	meta.uint(flags(m.Spare.Known))
 	meta.states(m.Spare.Site)
 	meta.pageKeys(m.Spare.PageKeys)
 	meta.string(m.Spare.SiteWideKey)
@@ -573,10 +587,8 @@ func (rw *recordWriter) finish(m cacheBody) error {
 	for _, n := range []int64{rw.recs, rw.ents, int64(len(meta.buf))} {
 		footer = binary.BigEndian.AppendUint64(footer, uint64(n))
 	}
-	for _, part := range [][]byte{meta.buf, footer} {
-		rw.h.Write(part)
-		rw.w.Write(part)
-	}
+	rw.hashed(meta.buf)
+	rw.hashed(footer)
 	fmt.Fprintf(rw.w, "%x\n", rw.h.Sum(nil))
 	if err := rw.w.Flush(); err != nil {
 		return err

@@ -217,6 +217,9 @@ func TestInvalidation(t *testing.T) {
 			if tc.note != "" && (len(rec.notes) == 0 || !strings.Contains(strings.Join(rec.notes, "\n"), tc.note)) {
 				t.Errorf("notes %q, want one saying %q", rec.notes, tc.note)
 			}
+			if file := filepath.Join(out, catalog.TreeMarker, builder.CacheFile); tc.note != "" && !strings.Contains(strings.Join(rec.notes, "\n"), file) {
+				t.Errorf("notes %q name no file; want %s", rec.notes, file)
+			}
 			pub := "demo.pub.asc"
 			if tc.name == "changed key" {
 				pub = "rsa3072.pub.asc"

@@ -20,7 +20,12 @@ import (
 // with the same bytes stays as it is) and records its pages.
 func (b *build) writeSite(context.Context) error {
 	b.siteKey = b.computeSiteKey()
-	b.pages, b.pageKeys = map[string]bool{}, map[string]string{}
+	b.pages, b.pageKeys, b.sparePages = map[string]bool{}, map[string]string{}, map[string]fileState{}
+	if b.spare != nil {
+		for _, f := range b.spare.Site {
+			b.sparePages[f.Name] = f
+		}
+	}
 	d := b.siteData()
 	d.Unchanged = b.keptPages()
 	err := site.Render(func(name string, data []byte) error {
@@ -69,10 +74,6 @@ func (b *build) keptPages() func(string) bool {
 	if b.spare == nil || b.spare.SiteWideKey != b.siteWideKey() {
 		return nil
 	}
-	pages := map[string]fileState{}
-	for _, f := range b.spare.Site {
-		pages[f.Name] = f
-	}
 	same := map[string]bool{}
 	count := map[string]int{}
 	for rel := range b.spare.Versions {
@@ -92,12 +93,7 @@ func (b *build) keptPages() func(string) bool {
 		if ok, asked := verdict[pkg]; asked {
 			return ok
 		}
-		rel := filepath.FromSlash(site.PackagePage(pkg))
-		st, recorded := pages[rel]
-		ok := same[pkg] && count[pkg] == 0 && recorded && intact(b.dir, &cachedVersion{Outputs: []fileState{st}})
-		if ok {
-			b.pages[rel] = true
-		}
+		ok := same[pkg] && count[pkg] == 0 && b.keepSparePage(filepath.FromSlash(site.PackagePage(pkg)))
 		verdict[pkg] = ok
 		return ok
 	}
@@ -112,11 +108,14 @@ func (b *build) pageKey(name, key string) bool {
 		return false // the page is rendered, and refused when written
 	}
 	b.pageKeys[rel] = key
-	if b.spare == nil || b.spare.PageKeys[rel] != key {
-		return false
-	}
-	i := slices.IndexFunc(b.spare.Site, func(f fileState) bool { return f.Name == rel })
-	if i < 0 || !intact(b.dir, &cachedVersion{Outputs: b.spare.Site[i : i+1]}) {
+	return b.spare != nil && b.spare.PageKeys[rel] == key && b.keepSparePage(rel)
+}
+
+// keepSparePage reports whether the recycled spare holds its site page rel
+// as its record has it, and then notes it as a page of the new site.
+func (b *build) keepSparePage(rel string) bool {
+	st, recorded := b.sparePages[rel]
+	if !recorded || !intact(b.dir, &cachedVersion{Outputs: []fileState{st}}) {
 		return false
 	}
 	b.pages[rel] = true

@@ -154,8 +154,7 @@ func (b *build) keepTree() error {
 	for _, v := range b.tree.Versions {
 		b.opts.Reporter.Built(v.Name, v.Version.String(), true)
 	}
-	next := b.nextCache()
-	if err := startRecords(b.opts.Out, next.Versions, b.prev).finish(next.cacheBody); err != nil {
+	if err := startRecords(b.opts.Out, b.recordMap(), b.prev).finish(b.nextMeta()); err != nil {
 		return err
 	}
 	return errUnchanged

@@ -58,7 +58,7 @@ type Version struct {
 	Size      int64       // bytes of all its files
 	states    []fileState // each file as the scan stated it, in name order
 	// source is the folder's own state when the scan listed it, if it is
-	// settled (settledFolder); zero if not.
+	// settled (settled); zero if not.
 	source fileState
 	// known: the folder's files are all as the previous build recorded
 	// them, so the scan read none of them; Spec is loaded later (build.specs).

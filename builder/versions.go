@@ -69,14 +69,7 @@ func (b *build) writeVersions(ctx context.Context) error {
 	records := b.recordMap()
 	b.nextSpare = spareOf(b.prev, records)
 	b.recordOut = startRecords(b.dir, records, nil) // while the catalogs and site are made
-	// The records are made: what the previous builds recorded is not
-	// needed past this step but for the spare's keys (keptPages).
-	b.prev, b.plans = nil, nil
-	if b.spare != nil {
-		for rel, v := range b.spare.Versions {
-			b.spare.Versions[rel] = &cachedVersion{Key: v.Key}
-		}
-	}
+	b.prev, b.plans = nil, nil                      // the records are made: what the previous build recorded is not needed past here
 	return nil
 }
 
@@ -171,13 +164,12 @@ func (b *build) version(ctx context.Context, v *Version, p versionPlan) (*cached
 		key = b.key(p.inputs)
 	}
 	slices.SortFunc(w.outputs, func(a, b fileState) int { return strings.Compare(a.Name, b.Name) })
-	w.outputs = slices.Clone(w.outputs) // kept for every version: not the writer's doubled capacity
-	return &cachedVersion{Key: key, Inputs: p.inputs, Outputs: w.outputs, Folder: w.folder, Source: v.source, Warnings: v.warnings}, false, nil
+	p.key = key
+	return b.record(v, p, slices.Clone(w.outputs), w.folder), false, nil // cloned: kept for every version, not the writer's doubled capacity
 }
 
-// record is the record of a version kept from an earlier tree with these
-// outputs; a version the scan took as known keeps the catalog entry
-// recorded with it.
+// record is the record of a version with these outputs; a version the
+// scan took as known keeps the catalog entry recorded with it.
 func (b *build) record(v *Version, p versionPlan, outputs []fileState, folder fileState) *cachedVersion {
 	rec := &cachedVersion{Key: p.key, Inputs: p.inputs, Outputs: outputs, Folder: folder, Source: v.source, Warnings: v.warnings}
 	if v.Spec == nil {
